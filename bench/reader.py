@@ -1,0 +1,151 @@
+"""Benchmark the number reader on generated sets (MNIST test digits only) and time it.
+
+    python -m bench.reader                    # all sets, 200 images each, seed 0
+    python -m bench.reader --n 50 --sets hard sketch
+
+For each set (see bench/synth.py): exact-match accuracy (the whole number right), the
+share read as confidently wrong, p50/p95 latency of read_number with the model loaded,
+and, side by side on the same images, a "typical demo" reader (whole image resized to
+28x28, one digit, no segmentation). On the negative set (no digits at all) it reports how
+often a confident number is returned. Writes bench/results/reader.json and reader.md.
+"""
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from bench.synth import make_set
+from digitsinsight import load_model, read_number
+from digitsinsight.image import load_image
+from digitsinsight.reader import classify
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SETS = ("clean", "hard", "sketch", "printed", "negative")
+TARGETS = {"clean": 0.99, "hard": 0.95, "sketch": 0.995, "printed": 0.99}
+
+
+def typical_demo(image, model) -> str:
+    """What most public sketchpad demos do: the whole canvas resized to 28x28, one digit."""
+    grey = load_image(image).grey
+    if np.median(grey) > 0.5:  # they do at least invert white paper
+        grey = 1 - grey
+    small = cv2.resize(grey, (28, 28), interpolation=cv2.INTER_AREA)
+    probs = classify((small * 255).astype(np.uint8)[None], model)
+    return str(int(probs.argmax()))
+
+
+def run_set(kind: str, n: int, seed: int, model) -> dict:
+    t0 = time.perf_counter()
+    samples = make_set(kind, n, seed)
+    gen_s = time.perf_counter() - t0
+    read_number(samples[0].image, model)  # warm-up
+    right = confident_wrong = demo_right = 0
+    times, failures = [], []
+    for s in samples:
+        t = time.perf_counter()
+        r = read_number(s.image, model)
+        times.append(time.perf_counter() - t)
+        if kind == "negative":
+            confident_wrong += r.status == "ok" and r.text != ""
+            right += r.status == "no_digits" or r.text == ""
+            continue
+        ok = r.text == s.text
+        right += ok
+        confident_wrong += (not ok) and r.status == "ok"
+        demo_right += typical_demo(s.image, model) == s.text
+        if not ok and len(failures) < 15:
+            failures.append({"truth": s.text, "read": r.text, "status": r.status, "meta": s.meta})
+    ms = 1000 * np.array(times)
+    row = {"set": kind, "images": n, "exact_match": right / n, "confident_wrong": confident_wrong / n,
+           "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
+           "generate_s": round(gen_s, 1), "failures": failures}
+    if kind != "negative":
+        row["typical_demo_exact_match"] = demo_right / n
+        row["target"] = TARGETS.get(kind)
+    return row
+
+
+def single_digit_latency(model, repeats: int = 200) -> dict:
+    """p50 of read_number on one sketched digit (the ≤ 20 ms target) and one 8-digit 1600x1200 photo."""
+    from bench.synth import DigitPool, hard_number, sketch_digit
+
+    rng = np.random.default_rng(123)
+    pool = DigitPool()
+    sketch = sketch_digit(rng, pool).image
+    photo = None
+    for _ in range(200):  # an 8-digit number on a full 1600x1200 page
+        s = hard_number(rng, pool)
+        if len(s.text) == 8 and max(s.image.shape[:2]) >= 1600:
+            photo = s.image
+            break
+    out = {}
+    for name, image in (("sketch_digit", sketch), ("photo_8_digits_1600x1200", photo)):
+        if image is None:
+            continue
+        read_number(image, model)
+        times = []
+        for _ in range(repeats if name == "sketch_digit" else repeats // 4):
+            t = time.perf_counter()
+            read_number(image, model)
+            times.append(time.perf_counter() - t)
+        out[name] = {"p50_ms": round(1000 * float(np.median(times)), 2),
+                     "p95_ms": round(1000 * float(np.percentile(times, 95)), 2),
+                     "size": list(image.shape[:2][::-1])}
+    return out
+
+
+def to_markdown(result: dict) -> str:
+    lines = ["| set | images | exact match | target | typical demo | confidently wrong | p50 ms | p95 ms |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in result["sets"]:
+        if r["set"] == "negative":
+            lines.append(f"| negative (no digits) | {r['images']} | rejected {100 * r['exact_match']:.1f}% | | "
+                         f"| {100 * r['confident_wrong']:.1f}% | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |")
+        else:
+            lines.append(f"| {r['set']} | {r['images']} | {100 * r['exact_match']:.1f}% | "
+                         f"{100 * r['target']:.1f}% | {100 * r['typical_demo_exact_match']:.1f}% | "
+                         f"{100 * r['confident_wrong']:.1f}% | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |")
+    for name, t in result.get("latency", {}).items():
+        lines.append(f"\n{name}: p50 {t['p50_ms']} ms, p95 {t['p95_ms']} ms ({t['size'][0]}x{t['size'][1]})")
+    lines.append(f"\nMachine: {result['machine']}; torch threads {result['threads']}; "
+                 f"command: `{result['command']}`")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(prog="python -m bench.reader", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--n", type=int, default=200, help="images per set")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
+    p.add_argument("--no-latency", action="store_true", help="skip the single-image latency runs")
+    p.add_argument("--out", type=Path, default=RESULTS)
+    args = p.parse_args(argv)
+
+    model = load_model()
+    result = {"command": "python -m bench.reader " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
+              "threads": torch.get_num_threads(), "sets": []}
+    for kind in args.sets:
+        row = run_set(kind, args.n, args.seed, model)
+        result["sets"].append(row)
+        print(f"{kind:9s} exact {100 * row['exact_match']:5.1f}%  confident-wrong {100 * row['confident_wrong']:4.1f}%"
+              f"  demo {100 * row.get('typical_demo_exact_match', float('nan')):5.1f}%  p50 {row['p50_ms']:.1f} ms",
+              file=sys.stderr, flush=True)
+    if not args.no_latency:
+        result["latency"] = single_digit_latency(model)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "reader.json").write_text(json.dumps(result, indent=1) + "\n")
+    (args.out / "reader.md").write_text(to_markdown(result))
+    print(to_markdown(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

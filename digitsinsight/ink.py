@@ -1,0 +1,133 @@
+"""Grey image -> ink: which pixels were written on, whatever the paper, light or pen.
+
+1. Polarity: the background is the majority, the ink the minority extreme, so dark ink
+   on light paper and light chalk on a dark board are both found and turned ink-bright.
+2. Lighting: gradients, shadows and vignetting vary slowly, so a morphological opening
+   with a kernel wider than any stroke estimates the paper alone; subtracting it leaves ink.
+3. Threshold: Otsu on the flattened ink, clamped so faint ruled lines and noise stay out.
+4. Ruled and squared paper: long thin horizontal or vertical runs that are fainter than
+   the writing are removed.
+"""
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MIN_CONTRAST = 0.10   # below this (in units of full black-to-white) there is no ink
+
+
+@dataclass
+class Ink:
+    strength: np.ndarray    # float32 (H, W): 0 paper, about 1 for full-strength ink
+    mask: np.ndarray        # uint8 (H, W): 1 where there is ink
+    dark_on_light: bool
+    contrast: float         # ink-minus-paper, in [0, 1]
+
+
+def _odd(n: float) -> int:
+    n = max(3, int(round(n)))
+    return n if n % 2 else n + 1
+
+
+def estimate_background(g: np.ndarray) -> np.ndarray:
+    """Paper level under ink-bright image `g`: an opening with a kernel wider than strokes, smoothed."""
+    h, w = g.shape
+    factor = max(1.0, max(h, w) / 256)  # work small: lighting is smooth, so nothing is lost
+    small = cv2.resize(g, (max(1, round(w / factor)), max(1, round(h / factor))), interpolation=cv2.INTER_AREA)
+    # Wider than the strokes (else it eats them), narrow enough to follow vignetting and shadow edges.
+    u8 = (np.clip(small, 0, 1) * 255).astype(np.uint8)
+    _, rough = cv2.threshold(u8, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    dist = cv2.distanceTransform(rough, cv2.DIST_L2, 3)
+    ridge = (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8))) & (dist > 0)
+    stroke = 2 * float(np.percentile(dist[ridge], 75)) if ridge.any() else 0.0
+    k = _odd(min(max(small.shape) / 4, max(max(small.shape) / 12, 2.5 * stroke)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    bg = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REFLECT)
+    bg = cv2.GaussianBlur(bg, (0, 0), k / 3)
+    return cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+STRONG = 0.7   # a written mark reaches this strength somewhere; shadow edges, paper grain and faint rules do not
+
+
+def keep_strong_marks(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """Hysteresis: keep the connected marks that contain a few strong pixels."""
+    n, labels = cv2.connectedComponents(mask, connectivity=8)
+    if n <= 1:
+        return mask
+    strong_count = np.bincount(labels[strength >= STRONG], minlength=n)
+    keep = strong_count >= 3
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
+
+
+def remove_ruled_lines(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """Drop long horizontal/vertical runs (ruled or squared paper) unless they are as strong as the writing."""
+    h, w = mask.shape
+    lines = np.zeros_like(mask)
+    for length, shape in ((w // 6, (w // 6, 1)), (h // 6, (1, h // 6))):
+        if length >= 20:
+            kernel = cv2.getStructuringElement(cv2.MORPH_RECT, shape)
+            lines |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+    if not lines.any():
+        return mask
+    line_level = float(np.median(strength[lines > 0]))
+    writing = (mask > 0) & (lines == 0)
+    ink_level = float(np.percentile(strength[writing], 75)) if writing.any() else 1.0
+    if line_level > 0.8 * ink_level:
+        # As strong as the writing: an underline or a long stroke of a digit (a 7's bar, a 1), keep it.
+        return mask
+    # Where a digit crosses a line, keep the pixels that are clearly stronger than the line.
+    return (mask & ~((lines > 0) & (strength < line_level + 0.5 * (ink_level - line_level)))).astype(np.uint8)
+
+
+def ink_region(grey: np.ndarray, preview_side: int = 400, margin: float = 0.04):
+    """Where on the page the writing is: (x0, y0, x1, y1), found on a small preview, or None.
+
+    Photos and scans are mostly empty paper; reading only the region with ink is what keeps a
+    1600x1200 page fast. None (read everything) when the preview finds no ink or ink everywhere.
+    """
+    h, w = grey.shape
+    f = max(h, w) / preview_side
+    if f < 1.5:
+        return None
+    small = cv2.resize(grey, (max(1, round(w / f)), max(1, round(h / f))), interpolation=cv2.INTER_AREA)
+    ink = extract_ink(small)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.mask, connectivity=8)
+    boxes = [s for s in stats[1:] if s[4] >= 3]
+    if not boxes:
+        return None
+    x0 = min(s[0] for s in boxes) * f
+    y0 = min(s[1] for s in boxes) * f
+    x1 = max(s[0] + s[2] for s in boxes) * f
+    y1 = max(s[1] + s[3] for s in boxes) * f
+    pad = margin * max(h, w) + 2 * f
+    x0, y0 = max(0, int(x0 - pad)), max(0, int(y0 - pad))
+    x1, y1 = min(w, int(np.ceil(x1 + pad))), min(h, int(np.ceil(y1 + pad)))
+    if (x1 - x0) * (y1 - y0) > 0.6 * h * w:
+        return None
+    return x0, y0, x1, y1
+
+
+def extract_ink(grey: np.ndarray) -> Ink:
+    """`grey`: float32 (H, W) in [0, 1]. Returns the ink, made bright, with its mask."""
+    lo, med, hi = np.percentile(grey[::2, ::2], (0.2, 50, 99.8))
+    dark_on_light = (med - lo) >= (hi - med)
+    g = (1.0 - grey) if dark_on_light else grey.copy()
+    ink = g - estimate_background(g)
+    np.clip(ink, 0, None, out=ink)
+    # Strength of the real ink: a high point of the lightly blurred ink, robust to salt noise.
+    blurred = cv2.GaussianBlur(ink, (0, 0), 1.0)
+    step = 2 if ink.size > 4e5 else 1
+    peak = float(np.percentile(blurred[::step, ::step], 99.9 if ink.size > 1e5 else 99.5))
+    peak = max(peak, float(blurred.max()) * 0.7)
+    if peak < MIN_CONTRAST:
+        return Ink(np.zeros_like(ink), np.zeros(ink.shape, np.uint8), bool(dark_on_light), peak)
+    strength = np.clip(ink / peak, 0, 1).astype(np.float32)
+    u8 = (strength * 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    threshold = float(np.clip(otsu / 255.0, 0.3, 0.6))
+    mask = (strength > threshold).astype(np.uint8)
+    mask = keep_strong_marks(mask, strength)
+    mask = remove_ruled_lines(mask, strength)
+    return Ink(strength, mask, bool(dark_on_light), peak)

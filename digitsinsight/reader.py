@@ -1,0 +1,246 @@
+"""read_number(): image in, Reading out. The one pipeline every caller shares.
+
+    load (image.py) -> ink (ink.py) -> lines and blobs (segment.py)
+      -> cut hypotheses for wide blobs -> MNIST-style 28x28 crops (normalise.py)
+      -> one batch through the classifier -> best cuts per blob -> Reading
+
+Touching digits are split by recognition: every way of cutting a wide blob at the valleys of
+its column profile is classified in the same batch, and the cuts whose pieces the classifier
+reads most surely (with a prior against pieces wider than a digit) win.
+"""
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .image import ImageError, load_image
+from .ink import extract_ink, ink_region
+from .normalise import normalise_digit, to_model_input
+from .segment import MAX_MARKS, blob_mask, cut_candidates, estimate_slant, layout, shear
+from .weights import load_model, load_verifier
+
+UNSURE_BELOW = 0.80     # a digit read with less confidence than this is flagged
+NOT_DIGIT_BELOW = 0.5   # the verifier's p(one digit) under this: flagged as maybe not a digit
+NO_DIGITS_BELOW = 0.2   # every piece under this: the image holds no digits
+MAX_DIGITS = 64         # per image; more is texture, not a number
+SPLIT_ASPECT = 0.80     # blobs wider than this times the line height may hold several digits
+MAX_PIECE_WIDTH = 1.8   # a piece is at most this times the line height wide
+PIECE_PENALTY = 1.0     # without a verifier, a log-score cost per piece: the classifier is sure of
+                        # fragments too, so a split must earn its keep
+VERIFIED_PENALTY = 0.2  # with the verifier, which knows fragments and pairs, a small cost suffices
+
+__all__ = ["Digit", "Reading", "read_number", "ImageError"]
+
+
+@dataclass
+class Digit:
+    digit: int
+    confidence: float
+    alternatives: list            # top 3 as (digit, probability), best first
+    box: tuple                    # (x0, y0, x1, y1) in the input image's pixels
+    crop: np.ndarray              # the 28x28 uint8 MNIST-style image the model read
+    line: int = 0
+    is_digit: float = 1.0         # the split verifier's probability that the crop is exactly one digit
+
+    @property
+    def unsure(self) -> bool:
+        return self.confidence < UNSURE_BELOW or self.is_digit < NOT_DIGIT_BELOW
+
+    def to_dict(self) -> dict:
+        return {"digit": self.digit, "confidence": round(self.confidence, 4), "is_digit": round(self.is_digit, 4),
+                "alternatives": [{"digit": d, "probability": round(p, 4)} for d, p in self.alternatives],
+                "box": list(self.box), "line": self.line, "unsure": self.unsure}
+
+
+@dataclass
+class Reading:
+    text: str
+    digits: list
+    confidence: float
+    status: str                   # "ok", "unsure" or "no_digits"
+    warnings: list = field(default_factory=list)
+    image_size: tuple = (0, 0)
+    seconds: float = 0.0
+
+    @property
+    def lines(self) -> list:
+        return self.text.split("\n") if self.text else []
+
+    def to_dict(self) -> dict:
+        return {"number": self.text, "status": self.status, "confidence": round(self.confidence, 4),
+                "lines": self.lines, "digits": [d.to_dict() for d in self.digits],
+                "warnings": list(self.warnings), "image_size": list(self.image_size),
+                "seconds": round(self.seconds, 4)}
+
+
+def _no_digits(reason: str, size=(0, 0), t0=None) -> Reading:
+    return Reading("", [], 0.0, "no_digits", [reason], tuple(size),
+                   time.perf_counter() - t0 if t0 else 0.0)
+
+
+@dataclass
+class _Piece:
+    mask: np.ndarray      # binary, in the (possibly sheared) blob frame
+    box: tuple            # (x0, y0, x1, y1) in working-image pixels
+    width_ratio: float    # piece width / line height
+
+
+def _piece(mask: np.ndarray, a: int, b: int, blob, s: float, pad_h: int, line_h: float):
+    part = mask[:, a:b]
+    ys, xs = np.nonzero(part)
+    if len(ys) < 3:
+        return None
+    x0s, x1s, y0, y1 = a + xs.min(), a + xs.max() + 1, ys.min(), ys.max() + 1
+    # Undo the shear on the piece's corners to get its box in the blob's own frame.
+    h = blob.h
+    pad = int(np.ceil(abs(s) * h / 2)) + 1
+    xs_orig = [x - pad - s * (y - h / 2) for x in (x0s, x1s) for y in (y0, y1)]
+    box = (blob.x0 + max(0, int(math.floor(min(xs_orig)))), blob.y0 + int(y0),
+           blob.x0 + min(blob.w, int(math.ceil(max(xs_orig)))), blob.y0 + int(y1))
+    return _Piece(part[y0:y1, xs.min():xs.max() + 1], box, (x1s - x0s) / line_h)
+
+
+def _hypotheses(labels, blob, line_h):
+    """Candidate pieces of a blob: [(i, j, piece)] over cut boundaries 0..n, and n."""
+    mask = blob_mask(labels, blob)
+    if blob.w <= SPLIT_ASPECT * line_h or blob.w <= SPLIT_ASPECT * blob.h:
+        ys, xs = np.nonzero(mask)
+        return [(0, 1, _Piece(mask, (blob.x0, blob.y0, blob.x1, blob.y1), blob.w / line_h))], 1
+    s = estimate_slant(mask)
+    sheared = shear(mask, s)
+    c0, c1, inner = cut_candidates(sheared, line_h)
+    cuts = [c0] + inner + [c1]
+    pieces = []
+    for i in range(len(cuts) - 1):
+        for j in range(i + 1, len(cuts)):
+            if j > i + 1 and cuts[j] - cuts[i] > MAX_PIECE_WIDTH * line_h:
+                break
+            p = _piece(sheared, cuts[i], cuts[j], blob, s, blob.h, line_h)
+            if p is not None:
+                pieces.append((i, j, p))
+    return pieces, len(cuts) - 1
+
+
+def _best_path(pieces, n, logp, penalty) -> list:
+    """Dynamic programming over cut boundaries: the sequence of pieces with the best total score."""
+    best = [-math.inf] * (n + 1)
+    back = [None] * (n + 1)
+    best[0] = 0.0
+    by_end = {}
+    for k, (i, j, p) in enumerate(pieces):
+        by_end.setdefault(j, []).append((i, k, p))
+    for j in range(1, n + 1):
+        for i, k, p in by_end.get(j, []):
+            if best[i] == -math.inf:
+                continue
+            prior = -4.0 * max(0.0, p.width_ratio - 1.1)  # wider than a digit: probably two
+            score = best[i] + logp[k] + prior - penalty
+            if score > best[j]:
+                best[j], back[j] = score, (i, k)
+    path, j = [], n
+    if best[n] == -math.inf:  # no piece reaches the end: stop at the furthest boundary reached
+        j = max((k for k in range(n + 1) if best[k] > -math.inf), default=0)
+    while j > 0 and back[j] is not None:
+        i, k = back[j]
+        path.append(k)
+        j = i
+    return path[::-1]
+
+
+@torch.no_grad()
+def classify(crops: np.ndarray, model) -> np.ndarray:
+    """Softmax probabilities (N, 10) for uint8 28x28 crops, in one batch."""
+    if len(crops) == 0:
+        return np.zeros((0, 10), np.float32)
+    cfg = model.pretrained_cfg
+    logits = model(to_model_input(crops, cfg["mean"], cfg["std"]))
+    return torch.softmax(logits / cfg.get("temperature", 1.0), dim=1).numpy()
+
+
+@torch.no_grad()
+def one_digit_probability(crops: np.ndarray, verifier) -> np.ndarray:
+    if verifier is None or len(crops) == 0:
+        return np.ones(len(crops), np.float32)
+    return torch.softmax(verifier(to_model_input(crops)), dim=1)[:, 1].numpy()
+
+
+def read_number(image, model=None, verifier="auto") -> Reading:
+    """Read the handwritten number in `image` (path, bytes, file, PIL image, numpy array, sketchpad dict).
+
+    `model`: the digit classifier (default: load_model()); `verifier`: the split verifier
+    (default: the one beside the bundled or configured weights; None reads without it).
+    Raises ImageError, with a message for people, when the input cannot be read as an image.
+    """
+    t0 = time.perf_counter()
+    model = model if model is not None else load_model()
+    verifier = load_verifier() if isinstance(verifier, str) and verifier == "auto" else verifier
+    loaded = load_image(image)
+    region = ink_region(loaded.grey)
+    ox, oy = (region[0], region[1]) if region else (0, 0)
+    grey = loaded.grey[region[1]:region[3], region[0]:region[2]] if region else loaded.grey
+    ink = extract_ink(grey)
+    if not ink.mask.any():
+        return _no_digits("No digits found: the image looks blank. Write darker or with a thicker pen.",
+                          loaded.size, t0)
+    coverage = float(ink.mask.mean()) * (grey.size / loaded.grey.size)
+    if coverage > 0.35:
+        return _no_digits("No digits found: this looks like a photo or a texture, not a written number.",
+                          loaded.size, t0)
+    lay = layout(ink.mask)
+    if lay.marks == 0:
+        return _no_digits("No digits found: only specks or lines. Write larger or with a thicker pen.",
+                          loaded.size, t0)
+    if lay.marks > MAX_MARKS:
+        return _no_digits(f"No digits found: {lay.marks} separate marks look like noise or texture, "
+                          "not a written number.", loaded.size, t0)
+
+    # Every hypothesis of every blob goes into one batch.
+    plans, crops = [], []
+    for line_no, line in enumerate(lay.lines):
+        line_h = float(np.median([b.h for b in line]))
+        for blob in line:
+            pieces, n = _hypotheses(lay.labels, blob, line_h)
+            first = len(crops)
+            crops.extend(normalise_digit(p.mask) for _, _, p in pieces)
+            plans.append((line_no, pieces, n, first))
+    batch = np.stack(crops)
+    probs = classify(batch, model)
+    one = one_digit_probability(batch, verifier)
+    logp = np.log(np.clip(probs.max(1), 1e-9, 1.0)) + np.log(np.clip(one, 1e-6, 1.0))
+    penalty = PIECE_PENALTY if verifier is None else VERIFIED_PENALTY
+
+    digits = []
+    for line_no, pieces, n, first in plans:
+        for k in _best_path(pieces, n, logp[first:first + len(pieces)], penalty):
+            p = pieces[k][2]
+            row = probs[first + k]
+            top = np.argsort(row)[::-1][:3]
+            x0, y0, x1, y1 = p.box
+            box = tuple(int(round(v / loaded.scale)) for v in (x0 + ox, y0 + oy, x1 + ox, y1 + oy))
+            digits.append(Digit(int(top[0]), float(row[top[0]]), [(int(d), float(row[d])) for d in top],
+                                box, crops[first + k], line_no, float(one[first + k])))
+    if not digits:
+        return _no_digits("No digits found.", loaded.size, t0)
+    # A lone straight stroke is a fair "1", which the verifier (trained on fragments) doubts.
+    if all(d.is_digit < NO_DIGITS_BELOW and not (d.digit == 1 and d.confidence > 0.95) for d in digits):
+        return _no_digits("No digits found: the marks do not look like digits.", loaded.size, t0)
+    if len(digits) > MAX_DIGITS:
+        return _no_digits(f"No digits found: {len(digits)} marks are too many for a number.", loaded.size, t0)
+
+    lines = {}
+    for d in digits:
+        lines.setdefault(d.line, []).append(str(d.digit))
+    text = "\n".join("".join(lines[k]) for k in sorted(lines))
+    confidence = float(np.prod([d.confidence for d in digits]))
+    warnings = []
+    for i, d in enumerate(digits):
+        if d.is_digit < NOT_DIGIT_BELOW:
+            warnings.append(f"Mark {i + 1} may not be a digit (read as {d.digit}).")
+        elif d.unsure:
+            runner = d.alternatives[1][0]
+            warnings.append(f"Digit {i + 1} is unsure: {d.digit} ({100 * d.confidence:.0f}%) "
+                            f"or {runner} ({100 * d.alternatives[1][1]:.0f}%)?")
+    status = "unsure" if any(d.unsure for d in digits) else "ok"
+    return Reading(text, digits, confidence, status, warnings, loaded.size, time.perf_counter() - t0)

@@ -1,0 +1,190 @@
+"""Ink mask -> lines of digit candidates, left to right.
+
+1. Connected components; specks and long thin rules are dropped.
+2. Components are grouped into lines of writing by vertical overlap.
+3. Within a line, strokes of one digit that do not touch (the hat of a 5, an open 4) are
+   merged: they sit above one another rather than side by side.
+4. Blobs wider than a digit may hold touching digits: `cut_candidates` proposes where to
+   cut them (valleys of the column profile, after undoing the writing's slant); the reader
+   lets the classifier choose among the cuts (recognition-based segmentation).
+"""
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+MAX_MARKS = 80        # more separate marks than this is texture or noise, not a number
+
+
+@dataclass
+class Blob:
+    x0: int
+    y0: int
+    x1: int             # exclusive
+    y1: int             # exclusive
+    labels: list = field(default_factory=list)
+    area: int = 0
+
+    @property
+    def w(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def h(self) -> int:
+        return self.y1 - self.y0
+
+    def merged(self, other: "Blob") -> "Blob":
+        return Blob(min(self.x0, other.x0), min(self.y0, other.y0), max(self.x1, other.x1),
+                    max(self.y1, other.y1), self.labels + other.labels, self.area + other.area)
+
+
+@dataclass
+class Layout:
+    lines: list            # list of lists of Blob, top to bottom, each left to right
+    labels: np.ndarray     # the component label image the blobs refer to
+    marks: int             # how many significant marks were found
+    dropped: int           # specks and rules that were ignored
+
+
+def _overlap(a0, a1, b0, b1) -> int:
+    return max(0, min(a1, b1) - max(a0, b0))
+
+
+def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int]:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    blobs = [Blob(int(x), int(y), int(x + w), int(y + h), [i], int(a))
+             for i, (x, y, w, h, a) in enumerate(stats) if i > 0]
+    if not blobs:
+        return [], labels, 0
+    # Size reference: the height of the larger marks (digits), robust to specks.
+    big = sorted(blobs, key=lambda b: b.area, reverse=True)[:12]
+    ref_h = max(float(np.median([b.h for b in big])), 0.5 * max(b.h for b in big))
+    keep, dropped = [], 0
+    for b in blobs:
+        rule = b.w > 12 * max(b.h, 1) and b.h < 0.2 * ref_h  # a ruled line or underline fragment
+        speck = max(b.h, b.w) < 0.25 * ref_h or b.area < max(4, 0.002 * ref_h * ref_h)
+        if rule or speck:
+            dropped += 1
+        else:
+            keep.append(b)
+    return keep, labels, dropped
+
+
+def merge_stacked(blobs: list) -> list:
+    """Before lines are formed: a short mark just above or below a much taller one, overlapping it
+    horizontally, is part of the same digit (the bar of a 7 or the hat of a 5 drawn apart)."""
+    blobs = sorted(blobs, key=lambda b: b.h, reverse=True)
+    out = []
+    for b in blobs:
+        for i, big in enumerate(out):
+            x_overlap = _overlap(b.x0, b.x1, big.x0, big.x1)
+            gap = max(big.y0 - b.y1, b.y0 - big.y1, 0)
+            if (b.h < 0.5 * big.h and x_overlap >= 0.5 * min(b.w, big.w) and gap < 0.35 * big.h):
+                out[i] = big.merged(b)
+                break
+        else:
+            out.append(b)
+    return out
+
+
+def group_lines(blobs: list) -> list:
+    """Lines of writing: blobs overlap a line's vertical span by at least 40% of their height."""
+    lines = []  # each: [y0, y1, [blobs]]
+    for b in sorted(blobs, key=lambda b: (b.y0 + b.y1) / 2):
+        for line in lines:
+            if _overlap(b.y0, b.y1, line[0], line[1]) >= 0.4 * min(b.h, line[1] - line[0]):
+                line[0], line[1] = min(line[0], b.y0), max(line[1], b.y1)
+                line[2].append(b)
+                break
+        else:
+            lines.append([b.y0, b.y1, [b]])
+    lines.sort(key=lambda line: line[0])
+    return [sorted(line[2], key=lambda b: b.x0) for line in lines]
+
+
+def merge_strokes(line: list) -> list:
+    """Merge marks of one digit: they overlap horizontally and sit above one another."""
+    heights = sorted(b.h for b in line)
+    line_h = heights[len(heights) // 2] if heights else 1
+    out = []
+    for b in sorted(line, key=lambda b: b.x0):
+        if out:
+            prev = out[-1]
+            x_overlap = _overlap(b.x0, b.x1, prev.x0, prev.x1)
+            y_overlap = _overlap(b.y0, b.y1, prev.y0, prev.y1)
+            narrower = min(b.w, prev.w)
+            stacked = x_overlap >= 0.5 * narrower and y_overlap < 0.5 * min(b.h, prev.h)
+            small_inside = x_overlap >= 0.6 * narrower and min(b.h, prev.h) < 0.45 * line_h
+            if stacked or small_inside:
+                out[-1] = prev.merged(b)
+                continue
+        out.append(b)
+    return out
+
+
+def layout(mask: np.ndarray) -> Layout:
+    blobs, labels, dropped = find_marks(mask)
+    lines = [merge_strokes(line) for line in group_lines(merge_stacked(blobs))]
+    return Layout(lines=lines, labels=labels, marks=len(blobs), dropped=dropped)
+
+
+def blob_mask(labels: np.ndarray, blob: Blob) -> np.ndarray:
+    return np.isin(labels[blob.y0:blob.y1, blob.x0:blob.x1], blob.labels).astype(np.uint8)
+
+
+def estimate_slant(mask: np.ndarray) -> float:
+    """Horizontal shear that makes the strokes most upright (sharpest column profile)."""
+    h, w = mask.shape
+    if h < 8 or mask.sum() == 0:
+        return 0.0
+    best, best_score = 0.0, -1.0
+    for s in np.linspace(-0.5, 0.5, 11):
+        sheared = shear(mask, s)
+        profile = sheared.sum(0).astype(np.float64)
+        score = float((profile ** 2).sum())
+        if score > best_score:
+            best, best_score = float(s), score
+    return best
+
+
+def shear(mask: np.ndarray, s: float) -> np.ndarray:
+    """x' = x + s * (y - h/2): positive s undoes writing that leans to the left."""
+    h, w = mask.shape
+    pad = int(np.ceil(abs(s) * h / 2)) + 1
+    m = np.float32([[1, s, pad - s * h / 2], [0, 1, 0]])
+    return cv2.warpAffine(mask, m, (w + 2 * pad, h), flags=cv2.INTER_NEAREST, borderValue=0)
+
+
+def cut_candidates(mask: np.ndarray, line_h: float, max_cuts: int = 10) -> tuple[int, int, list]:
+    """Where a blob of touching digits could be cut: (first inked column, end, [cut columns]).
+
+    Cuts go at valleys of the column profile (touching digits join through thin strokes) and,
+    for digits that overlap rather than touch, near the even splits of the blob into 2-4 parts.
+    """
+    columns = mask.sum(0).astype(np.float32)
+    inked = np.nonzero(columns)[0]
+    if len(inked) == 0:
+        return 0, mask.shape[1], []
+    c0, c1 = int(inked[0]), int(inked[-1]) + 1
+    profile = np.convolve(columns, np.ones(3) / 3, mode="same")
+    margin = max(2, int(0.15 * line_h))
+    spacing = max(2, 0.12 * line_h)
+    shallow = 0.8 * float(np.median(profile[c0:c1]))
+    valleys = sorted((profile[x], x) for x in range(c0 + margin, c1 - margin)
+                     if profile[x] <= profile[x - 1] and profile[x] <= profile[x + 1] and profile[x] <= shallow)
+    width = c1 - c0
+    for k in range(2, 5):  # even splits, snapped to the lowest column nearby
+        for i in range(1, k):
+            centre = c0 + i * width / k
+            lo, hi = int(centre - 0.08 * width), int(centre + 0.08 * width) + 1
+            lo, hi = max(c0 + margin, lo), min(c1 - margin, hi)
+            if hi > lo:
+                x = lo + int(np.argmin(profile[lo:hi]))
+                valleys.append((profile[x] + 1e-3, x))
+    chosen = []
+    for _, x in sorted(valleys):
+        if all(abs(x - c) >= spacing for c in chosen):
+            chosen.append(x)
+        if len(chosen) >= max_cuts:
+            break
+    return c0, c1, sorted(chosen)

@@ -1,0 +1,178 @@
+"""read_number on real generated images (MNIST test digits only): every condition of the reader's brief.
+
+The sets come from bench/synth.py, the same generator the benchmark uses; here they are
+small, so the thresholds sit below the benchmark's measured figures with room for a few
+hard samples. The benchmark (python -m bench.reader) gives the full figures.
+"""
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import digitsinsight
+from bench.synth import DigitPool, hard_number, make_set
+from conftest import REPO_ROOT, subprocess_env
+from digitsinsight import ImageError, read_number
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return DigitPool()
+
+
+def exact(samples) -> float:
+    return float(np.mean([read_number(s.image).text == s.text for s in samples]))
+
+
+def test_clean_numbers():
+    assert exact(make_set("clean", 40, seed=11)) >= 0.95
+
+
+def test_single_sketched_digits_white_and_transparent():
+    samples = make_set("sketch", 40, seed=12)
+    assert {s.image.shape[2] for s in samples} == {3, 4}  # both white and transparent canvases
+    assert exact(samples) >= 0.95
+
+
+def test_printed_numbers():
+    assert exact(make_set("printed", 30, seed=13)) >= 0.9
+
+
+def test_hard_numbers_overall():
+    # Measured by the benchmark at about 60% (the brief asks 95%: touching digits are the gap).
+    samples = make_set("hard", 40, seed=14)
+    assert exact(samples) >= 0.4
+
+
+def hard_with(condition: str, n: int = 10, touching: bool = False) -> list:
+    """Hard samples that have `condition`; without touching digits unless asked, so each test
+    isolates one condition (ink colour, paper, compression, page placement...)."""
+    picked = []
+    for s in make_set("hard", 300, seed=15):
+        m = s.meta
+        if (m.get("touching_pairs", 0) > 0) != touching or "\n" in s.text:
+            continue
+        has = {
+            "touching": True,
+            "rotated": abs(m.get("rotation", 0)) > 4,
+            "slanted": abs(m.get("shear", 0)) > 0.15,
+            "small_on_page": m.get("page") == "page",
+            "ruled_or_grid": m.get("ruling") in ("ruled", "grid"),
+            "jpeg": (m.get("jpeg_quality") or 100) < 60,
+            "blurred": m.get("blur_sigma", 0) > 0.8,
+            "red_ink": m.get("ink") == "red",
+            "blue_ink": m.get("ink") == "blue",
+            "thick_pen": m.get("pen", 1) > 1.4,
+            "thin_pen": m.get("pen", 1) < 0.75,
+            "shadow_or_vignette": m.get("shadow", 0) > 0.1 or m.get("vignette", 0) > 0.15,
+        }[condition]
+        if has:
+            picked.append(s)
+        if len(picked) == n:
+            break
+    assert len(picked) >= n // 2, f"the generator made too few '{condition}' samples"
+    return picked
+
+
+@pytest.mark.parametrize("condition", ["rotated", "slanted", "small_on_page", "ruled_or_grid", "jpeg", "blurred",
+                                       "red_ink", "blue_ink", "thick_pen", "thin_pen", "shadow_or_vignette"])
+def test_each_hard_condition_is_read(condition):
+    assert exact(hard_with(condition)) >= 0.7
+
+
+def test_touching_digits_are_split_often():
+    # The weak spot, measured rather than hidden: about 45% of numbers with touching pairs.
+    samples = hard_with("touching", n=20, touching=True)
+    assert exact(samples) >= 0.3
+
+
+def test_reading_structure_boxes_and_crops(pool):
+    rng = np.random.default_rng(3)
+    sample = next(s for s in (hard_number(rng, pool) for _ in range(50)) if s.meta.get("touching_pairs", 0) == 0
+                  and "\n" not in s.text and len(s.text) >= 3)
+    r = read_number(sample.image)
+    d = r.to_dict()
+    assert set(d) >= {"number", "status", "confidence", "lines", "digits", "warnings"}
+    assert d["number"] == r.text and json.dumps(d)
+    if r.text == sample.text:
+        for digit, truth in zip(r.digits, sample.boxes):
+            iou_x = min(digit.box[2], truth[2]) - max(digit.box[0], truth[0])
+            assert iou_x > 0.5 * (truth[2] - truth[0])  # the box is round the right digit
+    for digit in r.digits:
+        assert digit.crop.shape == (28, 28) and digit.crop.dtype == np.uint8
+        probs = [p for _, p in digit.alternatives]
+        assert len(digit.alternatives) == 3 and probs == sorted(probs, reverse=True) and sum(probs) <= 1.0001
+        assert digit.alternatives[0] == (digit.digit, digit.confidence)
+        h, w = sample.image.shape[:2]
+        x0, y0, x1, y1 = digit.box
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+
+
+def test_leading_zeros_and_multiple_lines():
+    samples = make_set("clean", 200, seed=16)
+    zeros = [s for s in samples if s.text.startswith("0")][:5]
+    assert zeros and np.mean([read_number(s.image).text == s.text for s in zeros]) >= 0.8
+    # Two generated numbers written one above the other, as on a form.
+    pairs = [(samples[i], samples[i + 1]) for i in range(0, 20, 2)]
+    right = 0
+    for top, bottom in pairs:
+        w = max(top.image.shape[1], bottom.image.shape[1])
+        pad = lambda a: np.pad(a, ((0, 0), (0, w - a.shape[1]), (0, 0)), constant_values=255)  # noqa: E731
+        page = np.concatenate([pad(top.image), pad(bottom.image)], axis=0)
+        r = read_number(page)
+        assert r.lines == r.text.split("\n")
+        right += r.text == f"{top.text}\n{bottom.text}"
+    assert right >= 8
+
+
+def test_negatives_are_not_read_as_confident_numbers():
+    samples = make_set("negative", 40, seed=18)
+    readings = [read_number(s.image) for s in samples]
+    confident = [r for r in readings if r.status == "ok" and r.text]
+    assert len(confident) <= 0.15 * len(samples)
+    assert all(r.warnings for r in readings if r.status == "no_digits")
+
+
+def test_blank_and_odd_inputs_give_clear_answers():
+    for blank in (np.full((300, 400), 255, np.uint8), np.zeros((300, 400, 4), np.uint8),
+                  np.full((300, 400, 3), 128, np.uint8)):
+        r = read_number(blank)
+        assert r.status == "no_digits" and r.text == "" and "No digits" in r.warnings[0]
+    with pytest.raises(ImageError):
+        read_number(b"not an image")
+
+
+def test_model_is_loaded_once():
+    assert digitsinsight.load_model() is digitsinsight.load_model()
+    before = digitsinsight.load_model()
+    read_number(np.full((100, 100), 255, np.uint8))
+    assert digitsinsight.load_model() is before
+
+
+def test_cli_reads_files_and_folders(tmp_path):
+    samples = make_set("clean", 3, seed=19)
+    for i, s in enumerate(samples):
+        Image.fromarray(s.image).save(tmp_path / f"n{i}.png")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    run = subprocess.run([sys.executable, "-m", "digitsinsight", str(tmp_path), "--json"], env=subprocess_env(),
+                         capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
+    assert run.returncode == 1  # one file was not an image
+    rows = {json.loads(line)["file"].rsplit("/", 1)[1]: json.loads(line) for line in run.stdout.splitlines()}
+    assert rows["broken.png"]["status"] == "error" and "not an image" in rows["broken.png"]["warnings"][0]
+    assert sum(rows[f"n{i}.png"]["number"] == s.text for i, s in enumerate(samples)) >= 2
+    csv_run = subprocess.run([sys.executable, "-m", "digitsinsight", str(tmp_path / "n0.png")],
+                             env=subprocess_env(), capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
+    assert csv_run.returncode == 0
+    header, row = csv_run.stdout.strip().splitlines()
+    assert header == "file,number,status,confidence,warnings" and row.split(",")[1] == samples[0].text
+
+
+def test_bytes_and_pil_inputs_read_the_same(pool):
+    s = make_set("clean", 1, seed=20)[0]
+    buf = io.BytesIO()
+    Image.fromarray(s.image).save(buf, format="PNG")
+    assert read_number(buf.getvalue()).text == read_number(Image.fromarray(s.image)).text == read_number(s.image).text

@@ -1,0 +1,175 @@
+"""Generate model_card.md from weights/metrics.json and weights/baselines.json.
+
+    python -m training.card                 # writes model_card.md at the repository root
+    python -m training.card --out -         # prints it
+
+No figure is typed by hand: every number comes from the JSON files the training,
+evaluation and baseline commands wrote.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from training.data import REPO_ROOT
+
+DEFAULT_REPO_ID = "digitsinsight/digitnet-mnist"
+
+TEMPLATE = """---
+{{ card_data }}
+---
+
+# DigitNet for handwritten digits ({{ arch }})
+
+A compact convolutional network that classifies a single 28x28 handwritten digit
+(0-9, MNIST style). It is the classifier inside **DigitsInSight**, an app that reads
+whole handwritten numbers: the app finds and normalises each digit, then asks this model.
+
+| | |
+|---|---|
+| MNIST test accuracy | **{{ acc }}%** ({{ errors }} errors in {{ test_digits }} digits) |
+| Parameters | {{ params }} |
+| Weights | {{ size_kb }} KB, safetensors |
+| Training time | {{ minutes }} min on {{ device }} ({{ cpus }} CPU cores) |
+| Validation accuracy (held out of training) | {{ val_acc }}% |
+
+## Intended use and limits
+
+- **Use:** classifying one handwritten digit 0-9 that has been prepared the way MNIST
+  was: grey 28x28, ink bright on black, the digit fitted into a 20x20 box and centred
+  by its centre of mass. DigitsInSight's reader does that preparation for whole numbers.
+- **Not for:** letters, symbols, several digits in one image, or raw photos without that
+  preparation; it always answers one of ten digits, so callers must reject
+  non-digits themselves (DigitsInSight uses confidence and shape checks).
+- **Data:** MNIST (L. Deng, "The MNIST Database of Handwritten Digit Images for Machine
+  Learning Research", IEEE Signal Processing Magazine, 2012): writers from the US Census
+  Bureau and American high-school students. Digits written in other styles (for example
+  a crossed 7 or a 1 with a long flag) are under-represented.
+
+## Training recipe
+
+Trained with `python -m training.train` from the DigitsInSight repository on
+{{ train_digits }} training digits; {{ val_digits }} further training digits were held out
+to choose the settings. The test set was used once, for the figures on this card.
+
+| setting | value |
+|---|---|
+{{ recipe_rows }}
+
+Augmentation (batched, one `grid_sample` per batch): {{ augment }}.
+
+## Per-class accuracy (test set)
+
+| digit | {{ digit_header }} |
+|---|{{ digit_rule }}
+| accuracy (%) | {{ per_class }} |
+
+## Confusion matrix (rows: true digit, columns: predicted)
+
+| true \\ pred | {{ digit_header }} |
+|---|{{ digit_rule }}
+{{ confusion_rows }}
+
+## Compared with classical baselines
+
+Same training split, same test digits, measured in one run by `python -m training.baselines`.
+
+| model | test accuracy | fit (s) | predict 10,000 (s) |
+|---|---|---|---|
+{{ baseline_rows }}
+
+## How to load it
+
+With timm (the architecture is registered by the `digitsinsight` package):
+
+```python
+import timm, torch
+import digitsinsight  # registers DigitNet with timm
+
+model = timm.create_model("hf-hub:{{ repo_id }}", pretrained=True).eval()
+x = torch.rand(1, 1, 28, 28)  # ink bright, pixels in [0, 1]
+x = (x - model.pretrained_cfg["mean"][0]) / model.pretrained_cfg["std"][0]
+print(model(x).softmax(-1))
+```
+
+With transformers (through its TimmWrapper classes):
+
+```python
+import digitsinsight  # registers DigitNet with timm
+from transformers import AutoModelForImageClassification, pipeline
+
+model = AutoModelForImageClassification.from_pretrained("{{ repo_id }}")
+classify = pipeline("image-classification", model="{{ repo_id }}")
+print(classify("digit.png"))  # a 28x28 MNIST-style digit
+```
+
+Or read whole numbers with DigitsInSight: `digitsinsight.load_model("hf-hub:{{ repo_id }}@<revision>")`.
+"""
+
+
+def table_rows(pairs) -> str:
+    return "\n".join(f"| {k} | {v} |" for k, v in pairs)
+
+
+def render(metrics: dict, baselines: dict | None, repo_id: str) -> str:
+    acc = 100 * metrics["test_accuracy"]
+    eval_results = [EvalResult(task_type="image-classification", dataset_type="mnist", dataset_name="MNIST",
+                               dataset_split="test", metric_type="accuracy", metric_value=round(acc, 2),
+                               task_name="Image Classification", metric_name="Test accuracy (%)")]
+    card_data = ModelCardData(
+        library_name="timm", license="mit", datasets=["mnist"], metrics=["accuracy"],
+        pipeline_tag="image-classification", tags=["image-classification", "timm", "transformers", "mnist"],
+        model_name=f"DigitNet ({metrics['architecture']})", eval_results=eval_results)
+    recipe = metrics.get("recipe", {})
+    shown = ["model", "epochs", "batch_size", "optimizer", "lr", "schedule", "weight_decay",
+             "label_smoothing", "ema", "ema_decay", "drop_rate", "seed", "processes"]
+    augment = recipe.get("augment") or {}
+    digits = range(10)
+    cm = metrics["confusion_matrix"]
+    base_rows = "| (run `python -m training.baselines`) | | | |"
+    if baselines:
+        base_rows = "\n".join(
+            f"| {r['model']} | {100 * r['test_accuracy']:.2f}% | {r['fit_seconds']} | {r['predict_seconds']} |"
+            for r in baselines["rows"])
+    machine = metrics.get("machine", {})
+    return ModelCard.from_template(
+        card_data, template_str=TEMPLATE,
+        arch=metrics["architecture"], repo_id=repo_id,
+        acc=f"{acc:.2f}", errors=metrics["test_errors"], test_digits=f"{metrics['test_digits']:,}",
+        params=f"{metrics.get('parameters', 0):,}", size_kb=round(metrics["weights_bytes"] / 1024),
+        minutes=round(metrics.get("training_wall_seconds", 0) / 60, 1), device=machine.get("device", "?"),
+        cpus=machine.get("cpu_count", "?"),
+        val_acc=f"{100 * metrics['val_accuracy']:.2f}" if metrics.get("val_accuracy") is not None else "n/a",
+        train_digits=f"{metrics.get('train_digits', 0):,}", val_digits=f"{metrics.get('val_digits', 0):,}",
+        recipe_rows=table_rows((k, recipe[k]) for k in shown if k in recipe),
+        augment=", ".join(f"{k} {v}" for k, v in augment.items()) or "none",
+        digit_header=" | ".join(str(d) for d in digits), digit_rule="---|" * 10,
+        per_class=" | ".join(f"{100 * a:.2f}" for a in metrics["per_class_accuracy"]),
+        confusion_rows="\n".join(f"| **{d}** | " + " | ".join(str(c) for c in cm[d]) + " |" for d in digits),
+        baseline_rows=base_rows,
+    ).content
+
+
+def main(argv=None) -> str:
+    p = argparse.ArgumentParser(prog="python -m training.card", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--weights", type=Path, default=REPO_ROOT / "weights")
+    p.add_argument("--repo-id", default=DEFAULT_REPO_ID, help="Hub repo named in the loading examples")
+    p.add_argument("--out", default=str(REPO_ROOT / "model_card.md"), help="file to write, or - for stdout")
+    args = p.parse_args(argv)
+    metrics = json.loads((args.weights / "metrics.json").read_text())
+    baselines_file = args.weights / "baselines.json"
+    baselines = json.loads(baselines_file.read_text()) if baselines_file.exists() else None
+    text = render(metrics, baselines, args.repo_id)
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    return text
+
+
+if __name__ == "__main__":
+    main()
