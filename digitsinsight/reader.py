@@ -18,12 +18,13 @@ import torch
 from .image import ImageError, load_image
 from .ink import extract_ink, ink_region
 from .normalise import normalise_digit, to_model_input
-from .segment import MAX_MARKS, blob_mask, cut_candidates, estimate_slant, layout, shear
+from .segment import MAX_MARKS, blob_mask, cut_candidates, cut_seams, estimate_slant, layout, shear, unshear_x
 from .weights import load_model, load_verifier
 
 UNSURE_BELOW = 0.80     # a digit read with less confidence than this is flagged
 NOT_DIGIT_BELOW = 0.5   # the verifier's p(one digit) under this: flagged as maybe not a digit
 NO_DIGITS_BELOW = 0.2   # every piece under this: the image holds no digits
+IGNORE_BELOW = 0.02     # a mark this surely not a digit, beside real digits, is left out
 MAX_DIGITS = 64         # per image; more is texture, not a number
 SPLIT_ASPECT = 0.80     # blobs wider than this times the line height may hold several digits
 MAX_PIECE_WIDTH = 1.8   # a piece is at most this times the line height wide
@@ -87,40 +88,40 @@ class _Piece:
     width_ratio: float    # piece width / line height
 
 
-def _piece(mask: np.ndarray, a: int, b: int, blob, s: float, pad_h: int, line_h: float):
-    part = mask[:, a:b]
+def _piece(sheared: np.ndarray, left: np.ndarray, right: np.ndarray, blob, s: float, line_h: float):
+    """The ink between two seams of a blob sheared by `s`, with its box in working-image pixels."""
+    cols = np.arange(sheared.shape[1])[None, :]
+    part = sheared * ((cols >= left[:, None]) & (cols < right[:, None]))
     ys, xs = np.nonzero(part)
     if len(ys) < 3:
         return None
-    x0s, x1s, y0, y1 = a + xs.min(), a + xs.max() + 1, ys.min(), ys.max() + 1
-    # Undo the shear on the piece's corners to get its box in the blob's own frame.
-    h = blob.h
-    pad = int(np.ceil(abs(s) * h / 2)) + 1
-    xs_orig = [x - pad - s * (y - h / 2) for x in (x0s, x1s) for y in (y0, y1)]
+    x0s, x1s, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    xs_orig = [unshear_x(x, y, s, blob.h) for x in (x0s, x1s) for y in (y0, y1)]
     box = (blob.x0 + max(0, int(math.floor(min(xs_orig)))), blob.y0 + int(y0),
            blob.x0 + min(blob.w, int(math.ceil(max(xs_orig)))), blob.y0 + int(y1))
-    return _Piece(part[y0:y1, xs.min():xs.max() + 1], box, (x1s - x0s) / line_h)
+    return _Piece(part[y0:y1, x0s:x1s], box, (x1s - x0s) / line_h)
 
 
 def _hypotheses(labels, blob, line_h):
-    """Candidate pieces of a blob: [(i, j, piece)] over cut boundaries 0..n, and n."""
+    """Candidate pieces of a blob: ([(i, j, piece)], n) over cut boundaries 0..n."""
     mask = blob_mask(labels, blob)
     if blob.w <= SPLIT_ASPECT * line_h or blob.w <= SPLIT_ASPECT * blob.h:
-        ys, xs = np.nonzero(mask)
         return [(0, 1, _Piece(mask, (blob.x0, blob.y0, blob.x1, blob.y1), blob.w / line_h))], 1
     s = estimate_slant(mask)
     sheared = shear(mask, s)
     c0, c1, inner = cut_candidates(sheared, line_h)
-    cuts = [c0] + inner + [c1]
+    h = sheared.shape[0]
+    seams = [np.full(h, c0)] + list(cut_seams(sheared, inner, max(2, int(0.2 * line_h)))) + [np.full(h, c1)]
+    starts = [c0] + inner + [c1]
     pieces = []
-    for i in range(len(cuts) - 1):
-        for j in range(i + 1, len(cuts)):
-            if j > i + 1 and cuts[j] - cuts[i] > MAX_PIECE_WIDTH * line_h:
+    for i in range(len(seams) - 1):
+        for j in range(i + 1, len(seams)):
+            if j > i + 1 and starts[j] - starts[i] > MAX_PIECE_WIDTH * line_h:
                 break
-            p = _piece(sheared, cuts[i], cuts[j], blob, s, blob.h, line_h)
+            p = _piece(sheared, seams[i], seams[j], blob, s, line_h)
             if p is not None:
                 pieces.append((i, j, p))
-    return pieces, len(cuts) - 1
+    return pieces, len(seams) - 1
 
 
 def _best_path(pieces, n, logp, penalty) -> list:
@@ -135,7 +136,7 @@ def _best_path(pieces, n, logp, penalty) -> list:
         for i, k, p in by_end.get(j, []):
             if best[i] == -math.inf:
                 continue
-            prior = -4.0 * max(0.0, p.width_ratio - 1.1)  # wider than a digit: probably two
+            prior = -3.0 * max(0.0, p.width_ratio - 1.3)  # far wider than a digit: probably two
             score = best[i] + logp[k] + prior - penalty
             if score > best[j]:
                 best[j], back[j] = score, (i, k)
@@ -221,6 +222,14 @@ def read_number(image, model=None, verifier="auto") -> Reading:
             box = tuple(int(round(v / loaded.scale)) for v in (x0 + ox, y0 + oy, x1 + ox, y1 + oy))
             digits.append(Digit(int(top[0]), float(row[top[0]]), [(int(d), float(row[d])) for d in top],
                                 box, crops[first + k], line_no, float(one[first + k])))
+    # Marks the verifier is all but certain are not digits (a slip of the pen, a stray stroke
+    # beside the number) are left out, and said so, as long as real digits remain.
+    stray = [d for d in digits if d.is_digit < IGNORE_BELOW and not (d.digit == 1 and d.confidence > 0.95)]
+    notes = []
+    if stray and len(stray) < len(digits):
+        digits = [d for d in digits if all(d is not x for x in stray)]
+        notes.append(f"Ignored {len(stray)} mark{'s' if len(stray) > 1 else ''} that "
+                     f"{'do' if len(stray) > 1 else 'does'} not look like a digit.")
     if not digits:
         return _no_digits("No digits found.", loaded.size, t0)
     # A lone straight stroke is a fair "1", which the verifier (trained on fragments) doubts.
@@ -234,7 +243,7 @@ def read_number(image, model=None, verifier="auto") -> Reading:
         lines.setdefault(d.line, []).append(str(d.digit))
     text = "\n".join("".join(lines[k]) for k in sorted(lines))
     confidence = float(np.prod([d.confidence for d in digits]))
-    warnings = []
+    warnings = notes
     for i, d in enumerate(digits):
         if d.is_digit < NOT_DIGIT_BELOW:
             warnings.append(f"Mark {i + 1} may not be a digit (read as {d.digit}).")

@@ -147,10 +147,20 @@ def estimate_slant(mask: np.ndarray) -> float:
     return best
 
 
+def shear_pad(s: float, h: int) -> int:
+    """Columns added on each side by `shear` so nothing is cut off."""
+    return int(np.ceil(abs(s) * h / 2)) + 1
+
+
+def unshear_x(x: float, y: float, s: float, h: int) -> float:
+    """The column in the original mask of column `x`, row `y` of `shear(mask, s)`."""
+    return x - shear_pad(s, h) - s * (y - h / 2)
+
+
 def shear(mask: np.ndarray, s: float) -> np.ndarray:
-    """x' = x + s * (y - h/2): positive s undoes writing that leans to the left."""
+    """x' = x + s * (y - h/2), padded: positive s makes right-leaning (italic) strokes upright."""
     h, w = mask.shape
-    pad = int(np.ceil(abs(s) * h / 2)) + 1
+    pad = shear_pad(s, h)
     m = np.float32([[1, s, pad - s * h / 2], [0, 1, 0]])
     return cv2.warpAffine(mask, m, (w + 2 * pad, h), flags=cv2.INTER_NEAREST, borderValue=0)
 
@@ -188,3 +198,35 @@ def cut_candidates(mask: np.ndarray, line_h: float, max_cuts: int = 10) -> tuple
         if len(chosen) >= max_cuts:
             break
     return c0, c1, sorted(chosen)
+
+
+def cut_seams(mask: np.ndarray, columns: list, band: int) -> np.ndarray:
+    """For each start column, a top-to-bottom cut that crosses as little ink as it can (a seam, as in
+    seam carving), staying within `band` columns of its start: it weaves between digits that
+    overlap, where a straight cut would slice one of them. Returns (len(columns), h) column indices.
+    """
+    h, w = mask.shape
+    columns = np.asarray(columns, dtype=np.int64)
+    if len(columns) == 0:
+        return np.zeros((0, h), np.int64)
+    offsets = np.arange(-band, band + 1)
+    xs = np.clip(columns[:, None] + offsets[None], 0, w - 1)           # (n, 2*band+1)
+    # Crossing ink costs much more than drifting from the start column.
+    cost = mask[:, xs].astype(np.float32).transpose(1, 0, 2) * 10.0     # (n, h, width)
+    cost += 0.05 * np.abs(offsets)[None, None, :]
+    acc = cost.copy()
+    acc[:, 0, :] = np.inf
+    acc[:, 0, band] = cost[:, 0, band]  # every seam starts at its own column, at the top
+    inf = np.full((len(columns), 1), np.inf, np.float32)
+    for y in range(1, h):
+        prev = acc[:, y - 1]
+        best = np.minimum(prev, np.minimum(np.hstack([inf, prev[:, :-1]]), np.hstack([prev[:, 1:], inf])))
+        acc[:, y] += best
+    path = np.empty((len(columns), h), np.int64)
+    path[:, -1] = acc[:, -1].argmin(1)
+    rows = np.arange(len(columns))
+    for y in range(h - 2, -1, -1):
+        j = path[:, y + 1]
+        cands = np.stack([np.clip(j - 1, 0, 2 * band), j, np.clip(j + 1, 0, 2 * band)], axis=1)
+        path[:, y] = cands[rows[:, None], np.argmin(acc[rows[:, None], y, cands], axis=1)[:, None]][:, 0]
+    return xs[rows[:, None], path]

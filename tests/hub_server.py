@@ -37,7 +37,7 @@ class HubHandler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         parts = url.path.strip("/").split("/")
         body = self._body()
-        hub.requests.append(("POST", url.path, dict(self.headers)))
+        hub.requests.append(("POST", url.path, {k.lower(): v for k, v in self.headers.items()}))
         if hub.expected_token and self.headers.get("Authorization") != f"Bearer {hub.expected_token}":
             return self._json(401, {"error": "Invalid credentials"})
         if url.path == "/api/validate-yaml":
@@ -100,7 +100,7 @@ class HubHandler(BaseHTTPRequestHandler):
         hub = self.server
         url = urlparse(self.path)
         parts = url.path.strip("/").split("/")
-        hub.requests.append(("GET", url.path, dict(self.headers)))
+        hub.requests.append(("GET", url.path, {k.lower(): v for k, v in self.headers.items()}))
         if len(parts) == 6 and parts[:2] == ["api", "models"] and parts[4] == "discussions":
             pr = next((p for p in hub.prs if str(p["num"]) == parts[5]), None)
             if pr:

@@ -42,7 +42,7 @@ def _idx_gz(array: np.ndarray) -> bytes:
 
 def test_standard_download_fetches_checks_and_decodes(mnist, tmp_path, monkeypatch):
     """The real download code against a mirror on 127.0.0.1 serving IDX files made from MNIST."""
-    files, md5s = {}, {}
+    md5s = {}
     for key, (name, _) in data.IDX_FILES.items():
         blob = _idx_gz(getattr(mnist, key))
         (tmp_path / name).write_bytes(blob)

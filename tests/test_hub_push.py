@@ -43,7 +43,7 @@ def test_push_to_main(hub):
     assert hub.commits[0]["header"]["summary"] == "Upload DigitNet weights"
     assert hub.validated, "the model card's metadata was validated before the commit"
     assert not hub.unhandled
-    assert all(h.get("Authorization") == f"Bearer {TOKEN}" for _, _, h in hub.requests)
+    assert all(h.get("authorization") == f"Bearer {TOKEN}" for _, _, h in hub.requests)
 
 
 def test_push_to_a_branch_and_as_a_pull_request(hub):

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-import digitsinsight
 from conftest import REPO_ROOT, subprocess_env
 from digitsinsight.weights import BUNDLED_WEIGHTS, WeightsError, load_model
 from hf_cache import seed_hf_cache

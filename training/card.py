@@ -32,7 +32,7 @@ whole handwritten numbers: the app finds and normalises each digit, then asks th
 | MNIST test accuracy | **{{ acc }}%** ({{ errors }} errors in {{ test_digits }} digits) |
 | Parameters | {{ params }} |
 | Weights | {{ size_kb }} KB, safetensors |
-| Training time | {{ minutes }} min on {{ device }} ({{ cpus }} CPU cores) |
+| Training time | {{ minutes }} min wall on {{ device }} ({{ cpus }} CPU cores); median epoch {{ epoch_s }} s x {{ epochs }} epochs |
 | Validation accuracy (held out of training) | {{ val_acc }}% |
 
 ## Intended use and limits
@@ -42,7 +42,11 @@ whole handwritten numbers: the app finds and normalises each digit, then asks th
   by its centre of mass. DigitsInSight's reader does that preparation for whole numbers.
 - **Not for:** letters, symbols, several digits in one image, or raw photos without that
   preparation; it always answers one of ten digits, so callers must reject
-  non-digits themselves (DigitsInSight uses confidence and shape checks).
+  non-digits themselves (DigitsInSight's reader adds a second small model, the split
+  verifier in `verifier/`, that tells one digit from fragments, pairs and scribbles).
+- **Confidence:** trained with label smoothing, its raw softmax tops out near 0.9; divide
+  the logits by the temperature in `metrics.json` ("calibration", {{ temperature }}, fitted on the
+  validation digits) for probabilities that mean what they say.
 - **Data:** MNIST (L. Deng, "The MNIST Database of Handwritten Digit Images for Machine
   Learning Research", IEEE Signal Processing Magazine, 2012): writers from the US Census
   Bureau and American high-school students. Digits written in other styles (for example
@@ -149,6 +153,9 @@ def render(metrics: dict, baselines: dict | None, repo_id: str) -> str:
         per_class=" | ".join(f"{100 * a:.2f}" for a in metrics["per_class_accuracy"]),
         confusion_rows="\n".join(f"| **{d}** | " + " | ".join(str(c) for c in cm[d]) + " |" for d in digits),
         baseline_rows=base_rows,
+        temperature=(metrics.get("calibration") or {}).get("temperature", 1.0),
+        epoch_s=sorted(h["seconds"] for h in metrics.get("history", [{"seconds": 0}]))[len(metrics.get("history", [0])) // 2],
+        epochs=len(metrics.get("history", [])),
     ).content
 
 

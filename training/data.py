@@ -15,7 +15,6 @@ before they are used or cached.
 """
 import gzip
 import hashlib
-import io
 import json
 import os
 import pickle

@@ -8,7 +8,6 @@ Settings are chosen on a validation split cut from the training set (--val-size)
 the test set is touched once, after the last epoch, for the report.
 """
 import argparse
-import json
 import os
 import platform
 import random
@@ -28,6 +27,7 @@ import digitsinsight  # noqa: F401 - registers the DigitNet family with timm
 from digitsinsight.normalise import standardise, to_unit_tensor
 from training import checkpoint
 from training.augment import AugmentConfig, augment
+from training.render import render_as_reader
 from training.data import REPO_ROOT, load_mnist
 from training.metrics import evaluate_arrays, fit_temperature, write_weights
 
@@ -45,6 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ema-decay", type=float, default=0.999, help="0 turns the weight EMA off")
     p.add_argument("--drop-rate", type=float, default=0.1, help="dropout before the classifier")
     p.add_argument("--no-augment", action="store_true", help="train on the digits as they are")
+    p.add_argument("--reader-style", type=float, default=0.5,
+                   help="share of training digits shown as the reader prepares them: re-drawn at a random size "
+                        "and pen width, binarised, and normalised by digitsinsight.normalise.normalise_digit")
     p.add_argument("--val-size", type=int, default=5000, help="digits held out of training to choose settings")
     p.add_argument("--limit", type=int, default=0, help="use only this many training digits (smoke tests)")
     p.add_argument("--test-limit", type=int, default=0, help="evaluate on only this many test digits")
@@ -122,6 +125,7 @@ def main(argv=None) -> dict:
         optimizer, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15)
     aug_cfg = AugmentConfig()
     gen = torch.Generator(device=device).manual_seed(args.seed * 1000 + rank)
+    pick_gen = torch.Generator().manual_seed(args.seed * 1000 + rank + 1)
 
     start_epoch, history, wall_before = 0, [], 0.0
     if args.resume:
@@ -135,6 +139,11 @@ def main(argv=None) -> dict:
         start_epoch, history, wall_before = state["epoch"], state["history"], state["wall_seconds"]
         log(f"resumed after epoch {start_epoch} from {args.checkpoint_dir}")
 
+    # The reader shows the model digits it has cut out, binarised and normalised itself; show the
+    # model such digits in training too (one rendering per digit, drawn once, seeded).
+    reader_x_t = None
+    if args.reader_style > 0:
+        reader_x_t = torch.from_numpy(render_as_reader(train_x, seed=args.seed))
     train_x_t = torch.from_numpy(train_x)
     train_y_t = torch.from_numpy(train_y.astype(np.int64))
     log(f"model {args.model}: {n_params:,} parameters; {len(train_y)} train / {len(val_y)} val digits; "
@@ -152,7 +161,11 @@ def main(argv=None) -> dict:
         for step in bar:
             idx = perm[step * per_rank_batch * world:(step + 1) * per_rank_batch * world]
             idx = idx[rank * per_rank_batch:(rank + 1) * per_rank_batch]
-            x = to_unit_tensor(train_x_t[idx]).to(device)
+            raw = train_x_t[idx]
+            if reader_x_t is not None:
+                use = torch.rand(len(idx), generator=pick_gen) < args.reader_style
+                raw = torch.where(use[:, None, None], reader_x_t[idx], raw)
+            x = to_unit_tensor(raw).to(device)
             y = train_y_t[idx].to(device)
             if not args.no_augment:
                 x = augment(x, aug_cfg, gen)

@@ -32,23 +32,8 @@ from digitsinsight.normalise import normalise_digit, standardise, to_unit_tensor
 from training.augment import AugmentConfig, augment
 from training.data import REPO_ROOT, load_mnist
 from training.metrics import sha256_file
+from training.render import ink_mask
 from training.train import split_train_val
-
-
-def ink_mask(digit: np.ndarray, height: int, rng) -> np.ndarray:
-    """An MNIST digit re-drawn as a binary mask `height` pixels tall, pen width jittered."""
-    ys, xs = np.nonzero(digit > 40)
-    crop = digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32)
-    s = height / crop.shape[0]
-    big = cv2.resize(crop, (max(2, round(crop.shape[1] * s)), height), interpolation=cv2.INTER_CUBIC)
-    mask = (big > rng.uniform(90, 160)).astype(np.uint8)
-    r = int(rng.integers(-1, 3)) * max(1, height // 30)
-    if r:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(r) + 1, 2 * abs(r) + 1))
-        thicker = cv2.dilate(mask, kernel) if r > 0 else cv2.erode(mask, kernel)
-        if thicker.sum() > 0.3 * mask.sum():
-            mask = thicker
-    return mask
 
 
 def side_by_side(masks: list, gaps: list) -> np.ndarray:
