@@ -45,7 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ema-decay", type=float, default=0.999, help="0 turns the weight EMA off")
     p.add_argument("--drop-rate", type=float, default=0.1, help="dropout before the classifier")
     p.add_argument("--no-augment", action="store_true", help="train on the digits as they are")
-    p.add_argument("--reader-style", type=float, default=0.5,
+    p.add_argument("--reader-style", type=float, default=0.0,
                    help="share of training digits shown as the reader prepares them: re-drawn at a random size "
                         "and pen width, binarised, and normalised by digitsinsight.normalise.normalise_digit")
     p.add_argument("--val-size", type=int, default=5000, help="digits held out of training to choose settings")
