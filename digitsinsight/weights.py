@@ -51,7 +51,7 @@ def resolve_source(source: str | None = None) -> str:
     return source
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -67,7 +67,7 @@ def check_folder(folder: Path) -> None:
     metrics_file = folder / "metrics.json"
     if metrics_file.exists():
         expected = json.loads(metrics_file.read_text()).get("weights_sha256")
-        if expected and _sha256(weights_file) != expected:
+        if expected and sha256_file(weights_file) != expected:
             raise WeightsError(f"{weights_file} does not match the SHA-256 in {metrics_file}: "
                                f"the file is corrupt or was replaced. Re-download or retrain it.")
 

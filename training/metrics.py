@@ -4,7 +4,6 @@
 pickle), plus metrics.json, which the model card, the app's insights tab and the
 benchmarks read their figures from.
 """
-import hashlib
 import json
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from timm.models import save_for_hf
 
 from digitsinsight.model import LABEL_NAMES
 from digitsinsight.normalise import to_model_input
+from digitsinsight.weights import sha256_file
 
 
 @torch.no_grad()
@@ -46,14 +46,6 @@ def evaluate_arrays(model, images, labels, device="cpu", batch_size: int = 1000)
         "predictions": pred,
         "probabilities": probs,
     }
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_weights(model, architecture: str, out_dir: Path, test_x, test_y, device="cpu",
