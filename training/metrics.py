@@ -27,7 +27,8 @@ def predict_proba(model, images: np.ndarray, device="cpu", batch_size: int = 100
     out = []
     for i in range(0, len(images), batch_size):
         x = to_model_input(images[i:i + batch_size], mean, std).to(device)
-        out.append(torch.softmax(model(x).float(), dim=1).cpu())
+        # The fitted temperature, where the model has one, as the reader uses it (see training.calibrate).
+        out.append(torch.softmax(model(x).float() / cfg.get("temperature", 1.0), dim=1).cpu())
     model.train(was_training)
     return torch.cat(out).numpy() if out else np.zeros((0, 10), np.float32)
 
