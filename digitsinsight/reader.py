@@ -45,6 +45,11 @@ class Digit:
     line: int = 0
     is_digit: float = 1.0         # the split verifier's probability that the crop is exactly one digit
 
+    def doubted(self, below: float) -> bool:
+        """The verifier puts this under `below`; a lone straight stroke read surely as 1 is exempt,
+        since the verifier (trained on fragments) doubts a fair "1"."""
+        return self.is_digit < below and not (self.digit == 1 and self.confidence > 0.95)
+
     @property
     def unsure(self) -> bool:
         return self.confidence < UNSURE_BELOW or self.is_digit < NOT_DIGIT_BELOW
@@ -151,13 +156,14 @@ def _best_path(pieces, n, logp, penalty) -> list:
 
 
 @torch.no_grad()
-def classify(crops: np.ndarray, model) -> np.ndarray:
-    """Softmax probabilities (N, 10) for uint8 28x28 crops, in one batch."""
+def classify(crops: np.ndarray, model, device="cpu") -> np.ndarray:
+    """Softmax probabilities (N, 10) for uint8 28x28 crops, in one batch, with the model's fitted
+    temperature (training.calibrate) so the confidences mean what they say."""
     if len(crops) == 0:
         return np.zeros((0, 10), np.float32)
     cfg = model.pretrained_cfg
-    logits = model(to_model_input(crops, cfg["mean"], cfg["std"]))
-    return torch.softmax(logits / cfg.get("temperature", 1.0), dim=1).numpy()
+    logits = model(to_model_input(crops, cfg["mean"], cfg["std"]).to(device)).float()
+    return torch.softmax(logits / cfg.get("temperature", 1.0), dim=1).cpu().numpy()
 
 
 @torch.no_grad()
@@ -224,7 +230,7 @@ def read_number(image, model=None, verifier="auto") -> Reading:
                                 box, crops[first + k], line_no, float(one[first + k])))
     # Marks the verifier is all but certain are not digits (a slip of the pen, a stray stroke
     # beside the number) are left out, and said so, as long as real digits remain.
-    stray = [d for d in digits if d.is_digit < IGNORE_BELOW and not (d.digit == 1 and d.confidence > 0.95)]
+    stray = [d for d in digits if d.doubted(IGNORE_BELOW)]
     notes = []
     if stray and len(stray) < len(digits):
         digits = [d for d in digits if all(d is not x for x in stray)]
@@ -232,8 +238,7 @@ def read_number(image, model=None, verifier="auto") -> Reading:
                      f"{'do' if len(stray) > 1 else 'does'} not look like a digit.")
     if not digits:
         return _no_digits("No digits found.", loaded.size, t0)
-    # A lone straight stroke is a fair "1", which the verifier (trained on fragments) doubts.
-    if all(d.is_digit < NO_DIGITS_BELOW and not (d.digit == 1 and d.confidence > 0.95) for d in digits):
+    if all(d.doubted(NO_DIGITS_BELOW) for d in digits):
         return _no_digits("No digits found: the marks do not look like digits.", loaded.size, t0)
     if len(digits) > MAX_DIGITS:
         return _no_digits(f"No digits found: {len(digits)} marks are too many for a number.", loaded.size, t0)

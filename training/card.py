@@ -8,6 +8,7 @@ evaluation and baseline commands wrote.
 """
 import argparse
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -154,7 +155,7 @@ def render(metrics: dict, baselines: dict | None, repo_id: str) -> str:
         confusion_rows="\n".join(f"| **{d}** | " + " | ".join(str(c) for c in cm[d]) + " |" for d in digits),
         baseline_rows=base_rows,
         temperature=(metrics.get("calibration") or {}).get("temperature", 1.0),
-        epoch_s=sorted(h["seconds"] for h in metrics.get("history", [{"seconds": 0}]))[len(metrics.get("history", [0])) // 2],
+        epoch_s=round(statistics.median([h["seconds"] for h in metrics.get("history", [])] or [0]), 1),
         epochs=len(metrics.get("history", [])),
     ).content
 

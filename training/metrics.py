@@ -14,23 +14,18 @@ from timm.models import save_for_hf
 
 from digitsinsight.model import LABEL_NAMES
 from digitsinsight.normalise import to_model_input
+from digitsinsight.reader import classify
 from digitsinsight.weights import sha256_file
 
 
-@torch.no_grad()
 def predict_proba(model, images: np.ndarray, device="cpu", batch_size: int = 1000) -> np.ndarray:
-    """Softmax probabilities (N, 10) for uint8 digits (N, 28, 28)."""
+    """Softmax probabilities (N, 10) for uint8 digits (N, 28, 28): the reader's own classify(),
+    in batches (with the model's fitted temperature, where it has one)."""
     was_training = model.training
     model.eval()
-    cfg = getattr(model, "pretrained_cfg", {}) or {}
-    mean, std = cfg.get("mean", (0.1307,)), cfg.get("std", (0.3081,))
-    out = []
-    for i in range(0, len(images), batch_size):
-        x = to_model_input(images[i:i + batch_size], mean, std).to(device)
-        # The fitted temperature, where the model has one, as the reader uses it (see training.calibrate).
-        out.append(torch.softmax(model(x).float() / cfg.get("temperature", 1.0), dim=1).cpu())
+    out = [classify(images[i:i + batch_size], model, device) for i in range(0, len(images), batch_size)]
     model.train(was_training)
-    return torch.cat(out).numpy() if out else np.zeros((0, 10), np.float32)
+    return np.concatenate(out) if out else np.zeros((0, 10), np.float32)
 
 
 def evaluate_arrays(model, images, labels, device="cpu", batch_size: int = 1000) -> dict:
