@@ -34,7 +34,8 @@ def main(argv=None) -> int:
     p.add_argument("--model", default=None, help="model source (default: bundled weights/ or $DIGITSINSIGHT_MODEL)")
     args = p.parse_args(argv)
 
-    from . import ImageError, load_model, read_number  # after argparse: --help stays instant
+    from .reader import read_as_dict  # after argparse: --help stays instant
+    from .weights import load_model
 
     files = expand(args.paths)
     if not files:
@@ -46,12 +47,8 @@ def main(argv=None) -> int:
         writer.writerow(["file", "number", "status", "confidence", "warnings"])
     failures = 0
     for f in tqdm(files, disable=len(files) < 10, file=sys.stderr, unit="image"):
-        try:
-            reading = read_number(f, model)
-            row = reading.to_dict()
-        except ImageError as e:
-            failures += 1
-            row = {"number": "", "status": "error", "confidence": 0.0, "warnings": [str(e)]}
+        row = read_as_dict(f, model)
+        failures += row["status"] == "error"
         if args.json:
             print(json.dumps({"file": str(f), **row}), flush=True)
         else:

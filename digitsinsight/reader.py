@@ -8,6 +8,7 @@ Touching digits are split by recognition: every way of cutting a wide blob at th
 its column profile is classified in the same batch, and the cuts whose pieces the classifier
 reads most surely (with a prior against pieces wider than a digit) win.
 """
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -32,7 +33,9 @@ PIECE_PENALTY = 1.0     # without a verifier, a log-score cost per piece: the cl
                         # fragments too, so a split must earn its keep
 VERIFIED_PENALTY = 0.2  # with the verifier, which knows fragments and pairs, a small cost suffices
 
-__all__ = ["Digit", "Reading", "read_number", "ImageError"]
+INTERNAL_ERROR = "Sorry, this image could not be read because of an error on our side; it has been logged."
+
+__all__ = ["Digit", "Reading", "read_number", "read_as_dict", "ImageError"]
 
 
 @dataclass
@@ -52,7 +55,7 @@ class Digit:
 
     @property
     def unsure(self) -> bool:
-        return self.confidence < UNSURE_BELOW or self.is_digit < NOT_DIGIT_BELOW
+        return self.confidence < UNSURE_BELOW or self.doubted(NOT_DIGIT_BELOW)
 
     def to_dict(self) -> dict:
         return {"digit": self.digit, "confidence": round(self.confidence, 4), "is_digit": round(self.is_digit, 4),
@@ -250,7 +253,7 @@ def read_number(image, model=None, verifier="auto") -> Reading:
     confidence = float(np.prod([d.confidence for d in digits]))
     warnings = notes
     for i, d in enumerate(digits):
-        if d.is_digit < NOT_DIGIT_BELOW:
+        if d.doubted(NOT_DIGIT_BELOW):
             warnings.append(f"Mark {i + 1} may not be a digit (read as {d.digit}).")
         elif d.unsure:
             runner = d.alternatives[1][0]
@@ -258,3 +261,21 @@ def read_number(image, model=None, verifier="auto") -> Reading:
                             f"or {runner} ({100 * d.alternatives[1][1]:.0f}%)?")
     status = "unsure" if any(d.unsure for d in digits) else "ok"
     return Reading(text, digits, confidence, status, warnings, loaded.size, time.perf_counter() - t0)
+
+
+def error_dict(message: str) -> dict:
+    """The JSON shape of a reading, for an input that is not a readable image."""
+    return {"number": "", "status": "error", "confidence": 0.0, "lines": [], "digits": [],
+            "warnings": [message], "error": message, "image_size": [0, 0], "seconds": 0.0}
+
+
+def read_as_dict(image, model=None) -> dict:
+    """read_number(image).to_dict(), or error_dict(reason) when the input is not a readable image.
+    What the CLI and the app's API return."""
+    try:
+        return read_number(image, model).to_dict()
+    except ImageError as e:
+        return error_dict(str(e))
+    except Exception:  # a bug must not become a traceback for the person or script asking
+        logging.getLogger(__name__).exception("read_number failed")
+        return error_dict(INTERNAL_ERROR)

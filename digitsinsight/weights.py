@@ -23,6 +23,7 @@ import torch
 from . import model as _model  # noqa: F401 - registers DigitNet with timm
 
 BUNDLED_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+HUB_REPO_ID = "digitsinsight/digitnet-mnist"  # where training.push_to_hub publishes by default
 MODEL_ENV = "DIGITSINSIGHT_MODEL"
 REVISION_ENV = "DIGITSINSIGHT_MODEL_REVISION"
 HUB_FILES = ["config.json", "model.safetensors", "metrics.json",

@@ -38,3 +38,26 @@ def subprocess_env(**extra) -> dict:
         else:
             env[key] = str(value)
     return env
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """app.py's app, launched in this process on a free port, as `python app.py` sets it up."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ["DIGITSINSIGHT_CORRECTIONS_DIR"] = str(tmp_path_factory.mktemp("corrections"))
+    import app
+    from digitsinsight import ui
+
+    ui.warm_up()
+    demo = app.create()
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
+                **app.launch_options())
+    yield demo.local_url
+    demo.close()

@@ -2,7 +2,7 @@
 
 It answers the calls huggingface_hub makes for create_repo, create_branch and
 upload_folder (preupload + an NDJSON commit, optionally as a pull request) and
-keeps what arrived: `server.repos[repo_id][revision][path] = bytes`. Everything
+keeps what arrived: `server.repos[repo_id][revision][path] = bytes` (model and dataset repos alike). Everything
 else is answered 404 and recorded in `server.unhandled`, so a test sees a new call.
 """
 import base64
@@ -53,8 +53,8 @@ class HubHandler(BaseHTTPRequestHandler):
             repo_id = f"{req.get('organization') or 'user'}/{req['name']}" if "/" not in req["name"] else req["name"]
             hub.repos.setdefault(repo_id, {"main": {}})
             return self._json(200, {"url": f"{hub.url}/{repo_id}", "name": repo_id})
-        # /api/models/{org}/{name}/{action}/{revision...}
-        if len(parts) >= 5 and parts[:2] == ["api", "models"]:
+        # /api/{models|datasets}/{org}/{name}/{action}/{revision...}
+        if len(parts) >= 5 and parts[0] == "api" and parts[1] in ("models", "datasets"):
             repo_id, action, revision = f"{parts[2]}/{parts[3]}", parts[4], unquote("/".join(parts[5:]))
             if repo_id not in hub.repos:
                 return self._json(404, {"error": "Repository not found"})

@@ -14,9 +14,8 @@ from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from digitsinsight.weights import HUB_REPO_ID as DEFAULT_REPO_ID
 from training.data import REPO_ROOT
-
-DEFAULT_REPO_ID = "digitsinsight/digitnet-mnist"
 
 TEMPLATE = """---
 {{ card_data }}

@@ -48,6 +48,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--reader-style", type=float, default=0.0,
                    help="share of training digits shown as the reader prepares them: re-drawn at a random size "
                         "and pen width, binarised, and normalised by digitsinsight.normalise.normalise_digit")
+    p.add_argument("--extra-data", action="append", default=[], metavar="SOURCE",
+                   help="people's corrections to train on too: a folder the app saved, or "
+                        "hf-dataset:ORG/NAME[@rev] (repeatable); each is cut into digits by the reader")
+    p.add_argument("--extra-repeat", type=int, default=5,
+                   help="how many times per epoch each correction digit is shown (they are few)")
     p.add_argument("--val-size", type=int, default=5000, help="digits held out of training to choose settings")
     p.add_argument("--limit", type=int, default=0, help="use only this many training digits (smoke tests)")
     p.add_argument("--test-limit", type=int, default=0, help="evaluate on only this many test digits")
@@ -89,6 +94,24 @@ def accuracy(model, images, labels, device, batch_size: int = 1000) -> float:
     return evaluate_arrays(model, images, labels, device, batch_size)["accuracy"]
 
 
+def add_corrections(sources: list, repeat: int, log) -> tuple:
+    """(digits uint8 (N, 28, 28), labels) from corrections people sent, each repeated `repeat` times.
+    The reader (bundled or $DIGITSINSIGHT_MODEL weights) cuts them into digits, in the very
+    normalisation it reads with."""
+    from digitsinsight.corrections import digit_crops
+    from digitsinsight.weights import load_model
+
+    xs, ys = [], []
+    for source in sources:
+        crops, labels, used, skipped = digit_crops(source, load_model())
+        log(f"extra data {source}: {len(labels)} digits from {used} corrections "
+            f"({skipped} skipped: unreadable, or the reader found a different number of digits)")
+        xs.append(crops)
+        ys.append(labels)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    return np.repeat(x, repeat, axis=0), np.repeat(y, repeat)
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     rank, world, device = setup_distributed(args.device)
@@ -106,6 +129,10 @@ def main(argv=None) -> dict:
         data.train_images, data.train_labels, args.val_size, args.seed)
     if args.limit:
         train_x, train_y = train_x[:args.limit], train_y[:args.limit]
+    extra = add_corrections(args.extra_data, args.extra_repeat, log) if args.extra_data else None
+    if extra is not None:
+        train_x = np.concatenate([train_x, extra[0]])
+        train_y = np.concatenate([train_y.astype(np.int64), extra[1]])
     test_x, test_y = data.test_images, data.test_labels
     if args.test_limit:
         test_x, test_y = test_x[:args.test_limit], test_y[:args.test_limit]
@@ -131,8 +158,8 @@ def main(argv=None) -> dict:
     if args.resume:
         state = checkpoint.load(args.checkpoint_dir, model, ema, optimizer, scheduler, gen)
         saved = state["args"]
-        changed = [k for k in ("model", "epochs", "batch_size", "lr", "val_size", "limit", "seed")
-                   if saved.get(k) != getattr(args, k)]
+        changed = [k for k in ("model", "epochs", "batch_size", "lr", "val_size", "limit", "seed", "extra_data")
+                   if saved.get(k, [] if k == "extra_data" else None) != getattr(args, k)]
         if changed:  # the schedule and the split are fixed at the start of a run
             raise SystemExit(f"--resume: {', '.join(changed)} differ from the checkpointed run; "
                              f"use the same settings ({ {k: saved.get(k) for k in changed} })")

@@ -1,0 +1,149 @@
+"""The functions app.py's components call, and the words its pages say.
+
+Rendering lives in present.py (no Gradio there); this module adds what needs Gradio:
+messages as gr.Error for API callers, gr.skip() to leave an output alone.
+"""
+import json
+import logging
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from . import corrections, insights, present, speech
+from .reader import read_as_dict, read_number
+from .weights import HUB_REPO_ID, load_model, load_verifier
+
+log = logging.getLogger(__name__)
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+REPO_URL = f"https://huggingface.co/{HUB_REPO_ID}"
+
+HOME = """
+# DigitsInSight
+**Draw a number or show a photo of one: every digit is read, with how sure the model is, and said out loud.**
+
+Most sketchpad demos shrink the whole picture to 28x28 pixels and guess one digit. DigitsInSight finds the ink,
+splits the number into digits (even when they touch), prepares each digit the way the MNIST digits the model
+learnt from were made, and reads them all at once — on a plain CPU, in a few tens of milliseconds.
+
+**How to use it**
+1. Open **Read a number**. Draw with the mouse or a finger, or upload, paste or photograph a number.
+2. The number appears as you draw. Each digit shows the 28x28 picture the model read and its confidence;
+   a digit it is unsure of is marked with its second guess.
+3. Pick a language and listen. If the answer is wrong, type the right number: with your consent it helps
+   train the next model.
+"""
+
+ABOUT = f"""
+### About DigitsInSight
+DigitsInSight is an open project: a small convolutional network (timm-style, trained from scratch on MNIST)
+and a reader that turns photos and drawings of whole numbers into digits, with confidences, boxes and speech.
+
+- **Model card and weights:** [the model card]({REPO_URL}) on the Hugging Face Hub
+  (`{HUB_REPO_ID}`; also `model_card.md` in the repository). Weights are safetensors only.
+- **Code:** the `digitsinsight` package (reader, model, speech), `training/` (retrains and publishes the model),
+  `bench/` (every figure quoted here comes from a command there).
+- **Voices:** espeak-ng (offline, always available) and Coqui TTS neural voices where they can be downloaded.
+- **Team:** the DigitsInSight developers. Contributions and corrections are welcome.
+
+**Dataset.** L. Deng, "The MNIST Database of Handwritten Digit Images for Machine Learning Research",
+*IEEE Signal Processing Magazine*, 29(6):141–142, 2012. The MNIST digits were collected by NIST and
+prepared by Y. LeCun, C. Cortes and C. J. C. Burges. The example images are generated from MNIST *test* digits.
+
+**Privacy.** Images are read in memory and not kept, unless you send a correction and tick the box to agree.
+"""
+
+
+def examples() -> list:
+    """The example images bench/examples.py made: [{path, number, caption}]."""
+    try:
+        made = json.loads((EXAMPLES_DIR / "examples.json").read_text())
+    except (OSError, ValueError):
+        return []
+    return [{**e, "path": str(EXAMPLES_DIR / e["file"])} for e in made if (EXAMPLES_DIR / e["file"]).exists()]
+
+
+def warm_up() -> None:
+    """Load the model and verifier and read one example, so the first visitor does not wait for it."""
+    model = load_model()
+    load_verifier()
+    found = examples()
+    read_number(found[0]["path"] if found else np.full((64, 64), 255, np.uint8), model)
+
+
+def show_active(active: str, sketch, upload):
+    """The Read button: read whichever input the person is using."""
+    return present.show(upload if active == "upload" else sketch)
+
+
+def go_to_read():
+    return gr.Tabs(selected="read")
+
+
+def go_to_read_upload():
+    return gr.Tabs(selected="read"), "upload"
+
+
+def use_input(name: str):
+    """An event handler that records which input (draw or upload) the person is using."""
+    def remember():
+        return name
+    return remember
+
+
+def _speech_key(reading: dict, language: str, mode: str) -> str:
+    return json.dumps([reading.get("number", ""), language, mode, present.unsure_runners(reading)])
+
+
+def say_new(reading: dict, language: str, mode: str, enabled: bool, last: str):
+    """The spoken answer, after the number is on screen; nothing new when the same would be said again."""
+    if not enabled or not reading or not reading.get("number"):
+        return None, ""
+    key = _speech_key(reading, language, mode)
+    if key == last:
+        return gr.skip(), last
+    try:
+        spoken = speech.speak(reading["number"], language, mode, unsure=present.unsure_runners(reading))
+    except speech.SpeechError as e:
+        log.warning("speech failed: %s", e)
+        return None, ""
+    # The player's label says which voice spoke: the neural one once it has loaded, else espeak-ng.
+    return gr.update(value=spoken.as_gradio(), label=f"Spoken answer · {spoken.voice}"), key
+
+
+def say_again(reading: dict, language: str, mode: str, enabled: bool, last: str):
+    """The Read button, or a new language or mode: say it even if it was said before."""
+    return say_new(reading, language, mode, enabled, "")
+
+
+def send_correction(active: str, sketch, upload, label: str, consent: bool, reading: dict) -> str:
+    image = upload if active == "upload" else sketch
+    if image is None:
+        return "Nothing to correct yet: draw or upload a number first."
+    try:
+        record = corrections.save_correction(image, label, consent, read_as=(reading or {}).get("number", ""))
+    except corrections.CorrectionError as e:
+        return f"⚠️ {e}"
+    return f"✅ Thank you: saved as **{record['label']}**. It will help train the next model."
+
+
+def api_read_number(image) -> dict:
+    """Read the handwritten number in an image file. Returns the reading as JSON: "number" (the digits as a
+    string, lines joined by newlines, "" when none), "status" (ok, unsure, no_digits or error), "confidence",
+    "digits" (per digit: digit, confidence, top-3 alternatives, box, unsure), "warnings" (plain-language)."""
+    if image is None:
+        return read_as_dict(None)
+    return read_as_dict(image)
+
+
+def api_speak(text: str, language: str = "en", mode: str = "number"):
+    """Say a number. text: digits (lines separated by newlines); language: en, de, fr, es, it or pt;
+    mode: "number" (four hundred and twenty-seven) or "digits" (four, two, seven). Returns WAV audio."""
+    try:
+        return speech.speak(text or "", language or "en", mode or "number").as_gradio()
+    except speech.SpeechError as e:
+        raise gr.Error(str(e), print_exception=False) from None
+
+
+def key_figures() -> str:
+    return insights.key_figures_markdown()
