@@ -144,7 +144,7 @@ def build() -> gr.Blocks:
         # and the voice follows once the number is on screen.
         for event, source, name in ((sketch.change, sketch, "draw"), (upload.change, upload, "upload")):
             event(ui.use_input(name), None, active, queue=False, **private)
-            event(present.show, source, shown, trigger_mode="always_last", show_progress="hidden", **private).then(
+            event(ui.show, source, shown, trigger_mode="always_last", show_progress="hidden", **private).then(
                 ui.say_new, speak_args, [voice, spoken], show_progress="hidden", **private)
         read_button.click(ui.show_active, [active, sketch, upload], shown, **private).then(
             ui.say_again, speak_args, [voice, spoken], **private)

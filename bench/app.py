@@ -65,6 +65,17 @@ def start(cmd: list, port: int) -> tuple:
     return proc, wait_ready(port, proc) - t0
 
 
+def peak_rss_mb(proc) -> float:
+    """The process's peak resident memory so far (VmHWM)."""
+    try:
+        for line in open(f"/proc/{proc.pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def stop(proc) -> None:
     proc.terminate()
     try:
@@ -88,7 +99,7 @@ def photo(path: Path) -> str:
             return s.text
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=3, help="start-ups to time")
     p.add_argument("--calls", type=int, default=40, help="round trips per server")
@@ -145,12 +156,14 @@ def main(argv=None) -> int:
                 print(f"/read_number, {label}: ours {1000 * med['ours']:.0f} ms, bare {1000 * med['bare']:.0f} ms, "
                       f"ratio {med['ours'] / med['bare']:.2f} (read {read!r}, truth {truth!r})")
         finally:
+            server_peak_mb = peak_rss_mb(ours)
             stop(ours)
             stop(bare)
 
     result = {"startup_seconds": [round(x, 2) for x in startups],
               "startup_median_s": round(statistics.median(startups), 2),
               "imports_median_s": round(statistics.median(imports), 2), "round_trips": trips, "calls": args.calls,
+              "server_peak_rss_mb": round(server_peak_mb, 1),
               "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()}}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "app.json").write_text(json.dumps(result, indent=1) + "\n")
@@ -162,11 +175,12 @@ def main(argv=None) -> int:
         "| what | figure |\n|---|---|\n"
         f"| `python app.py` to ready, model loaded and warmed (median of {args.runs}) | "
         f"{result['startup_median_s']:.1f} s |\n"
-        f"| `import torch, timm, gradio` alone | {result['imports_median_s']:.1f} s |\n" + rows +
+        f"| `import torch, timm, gradio` alone | {result['imports_median_s']:.1f} s |\n"
+        f"| server peak memory (VmHWM) after the round trips | {server_peak_mb:.0f} MB |\n" + rows +
         f"\nRatio: our round trip over a bare Gradio app's that returns a constant for the same payload "
         f"(target ≤ 1.3). {args.calls} calls each, alternating; {platform.platform()}, {os.cpu_count()} CPUs.\n")
-    return 0
+    return result
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

@@ -77,7 +77,7 @@ def digit_cards_html(reading: Reading | None) -> str:
             f'<div class="di-bar{" di-top" if k == d.digit else ""}" title="{k}: {percent(p)}">'
             f'<span style="height:{max(2.0, 100 * p):.0f}%"></span><em>{k}</em></div>'
             for k, p in probs.items())
-        if d.doubted(NOT_DIGIT_BELOW):
+        if d.is_digit < NOT_DIGIT_BELOW:
             note = '<div class="di-flag">may not be a digit</div>'
         elif d.unsure:
             r, rp = d.alternatives[1]

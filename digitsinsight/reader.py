@@ -55,7 +55,8 @@ class Digit:
 
     @property
     def unsure(self) -> bool:
-        return self.confidence < UNSURE_BELOW or self.doubted(NOT_DIGIT_BELOW)
+        # Not doubted(): a confident "1" the verifier rejects is, on photos, often a sliver of a split digit.
+        return self.confidence < UNSURE_BELOW or self.is_digit < NOT_DIGIT_BELOW
 
     def to_dict(self) -> dict:
         return {"digit": self.digit, "confidence": round(self.confidence, 4), "is_digit": round(self.is_digit, 4),
@@ -253,7 +254,7 @@ def read_number(image, model=None, verifier="auto") -> Reading:
     confidence = float(np.prod([d.confidence for d in digits]))
     warnings = notes
     for i, d in enumerate(digits):
-        if d.doubted(NOT_DIGIT_BELOW):
+        if d.is_digit < NOT_DIGIT_BELOW:
             warnings.append(f"Mark {i + 1} may not be a digit (read as {d.digit}).")
         elif d.unsure:
             runner = d.alternatives[1][0]

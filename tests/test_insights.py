@@ -44,8 +44,14 @@ def test_baselines_sit_beside_the_cnn(tmp_path):
 
 def test_model_card_is_generated_from_the_metrics_and_up_to_date():
     metrics = json.loads((BUNDLED_WEIGHTS / "metrics.json").read_text())
-    text = card.render(metrics, json.loads((BUNDLED_WEIGHTS / "baselines.json").read_text()), card.DEFAULT_REPO_ID)
+    bench = card.load_bench_summary()
+    text = card.render(metrics, json.loads((BUNDLED_WEIGHTS / "baselines.json").read_text()), card.DEFAULT_REPO_ID,
+                       bench)
     assert (REPO_ROOT / "model_card.md").read_text() == text, "run: python -m training.card"
+    if bench:  # the reader's figures are quoted with the command that measured them
+        assert f"`{bench['command'].strip()}`" in text
+        clean = next(r for r in bench["reading"]["sets"] if r["set"] == "clean")
+        assert f"{100 * clean['exact_match']:.1f}%" in text
     parsed = ModelCard(text)
     assert parsed.data.library_name == "timm" and parsed.data.datasets == ["mnist"]
     assert "transformers" in parsed.data.tags  # earned by tests/test_transformers.py

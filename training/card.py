@@ -84,6 +84,10 @@ Same training split, same test digits, measured in one run by `python -m trainin
 |---|---|---|---|
 {{ baseline_rows }}
 
+## Inside DigitsInSight: whole numbers
+
+{{ bench_section }}
+
 ## How to load it
 
 With timm (the architecture is registered by the `digitsinsight` package):
@@ -117,7 +121,35 @@ def table_rows(pairs) -> str:
     return "\n".join(f"| {k} | {v} |" for k, v in pairs)
 
 
-def render(metrics: dict, baselines: dict | None, repo_id: str) -> str:
+BENCH_SUMMARY = REPO_ROOT / "bench" / "results" / "summary.json"
+
+
+def load_bench_summary(path: Path = BENCH_SUMMARY) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def bench_section(summary: dict | None) -> str:
+    """The reader's figures from the last `python -m bench` run, with the command that made them."""
+    if not summary:
+        return "Run `python -m bench` in the DigitsInSight repository for the reader's figures."
+    lines = [f"Measured by `{summary['command'].strip()}` ({summary['machine']['cpu_count']} CPU cores, no GPU) "
+             "on numbers generated from MNIST **test** digits, beside a typical demo that resizes the whole "
+             "image to 28x28:", "", "| set | whole number right | typical demo | p50 latency |", "|---|---|---|---|"]
+    for r in summary["reading"]["sets"]:
+        if r["set"] == "negative":
+            lines.append(f"| images with no digits | {100 * (1 - r['confident_wrong']):.1f}% rejected or flagged unsure "
+                         f"| | {r['p50_ms']:.0f} ms |")
+        else:
+            lines.append(f"| {r['set']} | {100 * r['exact_match']:.1f}% | {100 * r['typical_demo_exact_match']:.1f}% | "
+                         f"{r['p50_ms']:.0f} ms |")
+    speed = summary.get("digits_per_second", {})
+    if speed:
+        lines += ["", "Classifier throughput: " + ", ".join(f"{v:,} digits/s at batch {b}" for b, v in speed.items())
+                  + "."]
+    return "\n".join(lines)
+
+
+def render(metrics: dict, baselines: dict | None, repo_id: str, bench: dict | None = None) -> str:
     acc = 100 * metrics["test_accuracy"]
     eval_results = [EvalResult(task_type="image-classification", dataset_type="mnist", dataset_name="MNIST",
                                dataset_split="test", metric_type="accuracy", metric_value=round(acc, 2),
@@ -156,6 +188,7 @@ def render(metrics: dict, baselines: dict | None, repo_id: str) -> str:
         temperature=(metrics.get("calibration") or {}).get("temperature", 1.0),
         epoch_s=round(statistics.median([h["seconds"] for h in metrics.get("history", [])] or [0]), 1),
         epochs=len(metrics.get("history", [])),
+        bench_section=bench_section(bench),
     ).content
 
 
@@ -169,7 +202,7 @@ def main(argv=None) -> str:
     metrics = json.loads((args.weights / "metrics.json").read_text())
     baselines_file = args.weights / "baselines.json"
     baselines = json.loads(baselines_file.read_text()) if baselines_file.exists() else None
-    text = render(metrics, baselines, args.repo_id)
+    text = render(metrics, baselines, args.repo_id, load_bench_summary())
     if args.out == "-":
         sys.stdout.write(text)
     else:

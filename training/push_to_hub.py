@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from training.card import render
+from training.card import load_bench_summary, render
 from training.data import REPO_ROOT
 
 FILES = ["config.json", "model.safetensors", "metrics.json", "baselines.json"]
@@ -37,7 +37,7 @@ def build_folder(weights: Path, dest: Path, repo_id: str) -> list[str]:
     metrics = json.loads((weights / "metrics.json").read_text())
     baselines_file = weights / "baselines.json"
     baselines = json.loads(baselines_file.read_text()) if baselines_file.exists() else None
-    (dest / "README.md").write_text(render(metrics, baselines, repo_id))
+    (dest / "README.md").write_text(render(metrics, baselines, repo_id, load_bench_summary()))
     return sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
 
 
