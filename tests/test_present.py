@@ -81,3 +81,20 @@ def test_speech_follows_only_new_readings():
     assert same == key and again == ui.gr.skip()
     assert ui.say_new(reading, "en", "number", False, "") == (None, "")
     assert ui.say_new({}, "en", "number", True, "") == (None, "")
+
+
+def test_reads_share_the_cores(monkeypatch):
+    import torch
+
+    from digitsinsight import ui
+    before = torch.get_num_threads()
+    monkeypatch.setattr(ui, "_CORES", 4)
+    try:
+        with ui.fair_share_of_cores() as alone:
+            with ui.fair_share_of_cores() as second:  # a second read while the first runs
+                assert (alone, second) == (4, 2) and torch.get_num_threads() == 2
+        with ui.fair_share_of_cores() as again:
+            assert again == 4 and ui._in_flight[0] == 1
+        assert ui._in_flight[0] == 0
+    finally:
+        torch.set_num_threads(before)
