@@ -79,7 +79,7 @@ def build() -> gr.Blocks:
             with gr.Tab("Read a number", id="read") as read_tab:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
-                        with gr.Tabs(selected="draw"):
+                        with gr.Tabs(selected="draw") as input_tabs:
                             with gr.Tab("Draw", id="draw") as draw_tab:
                                 sketch = gr.Sketchpad(
                                     label="Draw a number", type="numpy", image_mode="RGBA", elem_id="sketchpad",
@@ -137,7 +137,7 @@ def build() -> gr.Blocks:
         start.click(ui.go_to_read, None, tabs, **private).then(None, js=PICK_BRUSH)
         for tab in (read_tab, draw_tab):
             tab.select(None, js=PICK_BRUSH)
-        home_examples.dataset.click(ui.go_to_read_upload, None, [tabs, active], **private)
+        home_examples.dataset.click(ui.go_to_read_upload, None, [tabs, input_tabs, active], **private)
         draw_tab.select(ui.use_input("draw"), None, active, **private)
         upload_tab.select(ui.use_input("upload"), None, active, **private)
         # Read as the person draws; "always_last" drops events that pile up behind a slow one,
@@ -188,6 +188,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     ui.warm_up()                      # load the model and run it once: the first person does not wait
     speech.start_neural_voice()      # fetches a neural voice in the background where configured
+    corrections.start_uploads()       # pushes corrections to a dataset repo, where one is configured
     create().launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), share=args.share,
                     **launch_options())
     return 0

@@ -62,7 +62,11 @@ def start(cmd: list, port: int) -> tuple:
                PYTHONPATH=str(REPO_ROOT))
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return proc, wait_ready(port, proc) - t0
+    try:
+        return proc, wait_ready(port, proc) - t0
+    except BaseException:
+        stop(proc)
+        raise
 
 
 def peak_rss_mb(proc) -> float:
@@ -132,7 +136,11 @@ def main(argv=None) -> dict:
         bare_file.write_text(BARE_APP)
         ours_port, bare_port = free_port(), free_port()
         ours, _ = start([sys.executable, "app.py"], ours_port)
-        bare, _ = start([sys.executable, str(bare_file)], bare_port)
+        try:
+            bare, _ = start([sys.executable, str(bare_file)], bare_port)
+        except BaseException:
+            stop(ours)
+            raise
         trips = {}
         try:
             clients = {"ours": Client(f"http://127.0.0.1:{ours_port}/", verbose=False),

@@ -12,6 +12,7 @@ background thread, so saving never waits for the network.
 segmentation.
 """
 import json
+import logging
 import os
 import re
 import threading
@@ -31,6 +32,7 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent / "corrections"
 LOG_NAME = "corrections.jsonl"
 MAX_LABEL_DIGITS = 64
 PUSH_EVERY_MINUTES = 5
+MAX_STORED = 20_000        # corrections kept locally before new ones are refused
 
 PRIVACY_NOTICE = (
     "Only if you tick the box: the image you gave (in grey, at most 1600 px) and the number you type are "
@@ -38,7 +40,9 @@ PRIVACY_NOTICE = (
     "Nothing else is stored: no name, address or account. Do not send images that show personal details.")
 
 _lock = threading.Lock()
-_schedulers: dict = {}
+_schedulers: dict = {}     # (folder, repo id) -> running CommitScheduler
+_starting: dict = {}       # (folder, repo id) -> the thread starting one
+log = logging.getLogger(__name__)
 
 
 class CorrectionError(ValueError):
@@ -63,16 +67,41 @@ def clean_label(text) -> str:
     return "\n".join(lines)
 
 
-def _scheduler(path: Path, repo_id: str, hf_api=None):
-    """One CommitScheduler per (folder, repo), started on first use."""
+def start_uploads(path: Path | None = None, repo_id: str | None = None, hf_api=None):
+    """Start pushing a corrections folder to its dataset repo, in a background thread, once.
+
+    CommitScheduler creates the repo over the network when it starts: that must neither hold up
+    a person's save nor lose it when the Hub is down. Corrections saved before it is ready are
+    pushed by its first run. Returns the starting thread, or None when nothing is to start."""
+    repo_id = repo_id if repo_id is not None else os.environ.get(REPO_ENV, "")
+    if not repo_id:
+        return None
+    path = Path(path or folder())
+    key = (str(path), repo_id)
+    with _lock:
+        if key in _schedulers or key in _starting:
+            return _starting.get(key)
+        thread = threading.Thread(target=_start_scheduler, args=(key, path, repo_id, hf_api), daemon=True)
+        _starting[key] = thread
+    thread.start()
+    return thread
+
+
+def _start_scheduler(key, path: Path, repo_id: str, hf_api) -> None:
     from huggingface_hub import CommitScheduler
 
-    key = (str(path), repo_id)
-    if key not in _schedulers:
-        _schedulers[key] = CommitScheduler(repo_id=repo_id, repo_type="dataset", folder_path=path,
-                                           path_in_repo="corrections", every=PUSH_EVERY_MINUTES,
-                                           private=True, hf_api=hf_api)
-    return _schedulers[key]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        scheduler = CommitScheduler(repo_id=repo_id, repo_type="dataset", folder_path=path,
+                                    path_in_repo="corrections", every=PUSH_EVERY_MINUTES, private=True,
+                                    hf_api=hf_api)
+        with _lock:
+            _schedulers[key] = scheduler
+    except Exception:  # the Hub is down or the token is wrong: corrections stay local, and we say so in the log
+        log.exception("Cannot push corrections to %s; they are kept in %s", repo_id, path)
+    finally:
+        with _lock:
+            _starting.pop(key, None)
 
 
 def save_correction(image, label, consent: bool, read_as: str = "", path: Path | None = None,
@@ -85,18 +114,25 @@ def save_correction(image, label, consent: bool, read_as: str = "", path: Path |
         grey = load_image(image).grey
     except ImageError as e:
         raise CorrectionError(f"Nothing was saved: {e}") from None
+    if float(grey.max() - grey.min()) < 0.05:
+        raise CorrectionError("Nothing was saved: the image is blank.")
     path = Path(path or folder())
     repo_id = repo_id if repo_id is not None else os.environ.get(REPO_ENV, "")
     path.mkdir(parents=True, exist_ok=True)
-    scheduler = _scheduler(path, repo_id, hf_api) if repo_id else None
+    # The endpoint is reachable by scripts too: bound what they can make us store.
+    if sum(1 for _ in path.glob("*.png")) >= MAX_STORED:
+        raise CorrectionError("Nothing was saved: the corrections store is full for now. Thank you all the same.")
+    if repo_id:
+        start_uploads(path, repo_id, hf_api)
+    scheduler = _schedulers.get((str(path), repo_id))
     name = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}.png"
     record = {"file": name, "label": label, "read_as": str(read_as or ""),
               "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     # The scheduler's lock keeps a push from catching a half-written file.
     with _lock, (scheduler.lock if scheduler else nullcontext()):
         Image.fromarray((np.clip(grey, 0, 1) * 255).astype(np.uint8)).save(path / name)
-        with open(path / LOG_NAME, "a", encoding="utf-8") as log:
-            log.write(json.dumps(record) + "\n")
+        with open(path / LOG_NAME, "a", encoding="utf-8") as log_file:
+            log_file.write(json.dumps(record) + "\n")
     return record
 
 
@@ -109,9 +145,14 @@ def records(path: Path) -> list:
     for line in log.read_text(encoding="utf-8").splitlines():
         try:
             rec = json.loads(line)
-            out.append({"file": str(rec["file"]), "label": clean_label(rec["label"])})
+            name = str(rec["file"])
+            label = clean_label(rec["label"])
         except (ValueError, KeyError, TypeError):
             continue
+        # A fetched data set names its own files: only plain PNG names inside the folder are read.
+        if Path(name).name != name or not name.endswith(".png") or name.startswith("."):
+            continue
+        out.append({"file": name, "label": label})
     return out
 
 
@@ -142,7 +183,8 @@ def digit_crops(source: str, model=None) -> tuple:
         digits = rec["label"].replace("\n", "")
         try:
             reading = read_number(path / rec["file"], model)
-        except ImageError:
+        except Exception as e:  # one bad file must not stop a training run
+            log.warning("skipping correction %s: %s", rec["file"], e)
             skipped += 1
             continue
         if len(reading.digits) != len(digits):

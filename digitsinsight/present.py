@@ -32,9 +32,9 @@ def read_for_display(image, model=None):
 
 
 def percent(p: float) -> str:
-    """42.4% reads as 42%, 99.96% as 99.9% (rounded down near the top): never "100%" for a guess."""
+    """42.4% reads as 42%, 99.96% and 100% as 99.9% (rounded down, capped): never "100%" for a guess."""
     v = 100 * p
-    return f"{math.floor(v * 10) / 10:.1f}%" if v >= 99.5 else f"{v:.0f}%"
+    return f"{min(99.9, math.floor(v * 10) / 10):.1f}%" if v >= 99.5 else f"{v:.0f}%"
 
 
 def number_html(reading: Reading | None, message: str = "") -> str:
@@ -94,9 +94,12 @@ def digit_cards_html(reading: Reading | None) -> str:
 
 
 def warnings_markdown(reading: Reading | None, message: str = "") -> str:
-    notes = [message] if message else list(reading.warnings if reading else [])
-    if reading is not None and not reading.text:
-        notes = notes[1:]  # the first is already the headline of the answer block
+    """The warnings not already in the answer block's headline."""
+    if reading is None:
+        return ""  # the message is the headline
+    notes = list(reading.warnings)
+    if not reading.text:
+        notes = notes[1:]
     return "\n".join(f"- {html.escape(n)}" for n in notes)
 
 

@@ -147,7 +147,8 @@ def go_to_read():
 
 
 def go_to_read_upload():
-    return gr.Tabs(selected="read"), "upload"
+    """A home-page example: show the reader with the example in its upload tab."""
+    return gr.Tabs(selected="read"), gr.Tabs(selected="upload"), "upload"
 
 
 def use_input(name: str):

@@ -124,6 +124,7 @@ def test_home_example_opens_the_reader(browser, app_url):
     examples = json.loads((REPO_ROOT / "examples" / "examples.json").read_text())
     page.locator("#home-examples button").first.click()
     assert _answer(page, examples[0]["number"]) == examples[0]["number"]
+    assert page.locator("#upload").is_visible(), "the example's image should be in view, in the upload tab"
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "example-phone.png"), full_page=True)
 

@@ -74,6 +74,9 @@ def test_corrections_are_pushed_to_a_dataset_repo_in_the_background(tmp_path):
     with FakeHub(expected_token=None) as hub:
         api = HfApi(endpoint=hub.url, token="hf_test")
         save_correction(image, text, consent=True, path=tmp_path, repo_id="people/digit-corrections", hf_api=api)
+        starting = corrections.start_uploads(tmp_path, "people/digit-corrections", api)
+        if starting is not None:
+            starting.join(60)
         scheduler = corrections._schedulers[(str(tmp_path), "people/digit-corrections")]
         try:
             scheduler.trigger().result(timeout=60)
@@ -95,3 +98,29 @@ def test_training_takes_extra_data(tmp_path, bundled_model):
     x, y = add_corrections([str(tmp_path)], repeat=3, log=lambda *a: None)
     assert len(x) == len(y) > 0 and len(y) % 3 == 0
     assert x.shape[1:] == (28, 28) and x.dtype == np.uint8
+
+
+def test_a_hub_that_is_down_does_not_lose_the_correction(tmp_path):
+    from huggingface_hub import HfApi
+
+    from conftest import free_port
+
+    image, text = _number_image(9)
+    api = HfApi(endpoint=f"http://127.0.0.1:{free_port()}", token="hf_test")  # nothing listens there
+    record = save_correction(image, text, consent=True, path=tmp_path, repo_id="people/down", hf_api=api)
+    assert (tmp_path / record["file"]).exists() and corrections.records(tmp_path)[0]["label"] == text
+    starting = corrections.start_uploads(tmp_path, "people/down", api)
+    if starting is not None:
+        starting.join(60)
+    assert (str(tmp_path), "people/down") not in corrections._schedulers
+
+
+def test_blank_images_and_odd_file_names_are_refused(tmp_path):
+    with pytest.raises(CorrectionError, match="blank"):
+        save_correction(np.full((300, 600), 255, np.uint8), "42", consent=True, path=tmp_path, repo_id="")
+    (tmp_path / corrections.LOG_NAME).write_text(
+        json.dumps({"file": "../../etc/passwd", "label": "1"}) + "\n" + json.dumps({"file": "/abs.png", "label": "2"})
+        + "\n" + json.dumps({"file": "ok.png", "label": "3"}) + "\nnot json\n")
+    assert corrections.records(tmp_path) == [{"file": "ok.png", "label": "3"}]
+    crops, labels, used, skipped = corrections.digit_crops(str(tmp_path))  # ok.png does not exist: skipped
+    assert (used, skipped) == (0, 1) and len(labels) == 0

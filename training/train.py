@@ -8,6 +8,7 @@ Settings are chosen on a validation split cut from the training set (--val-size)
 the test set is touched once, after the last epoch, for the report.
 """
 import argparse
+import hashlib
 import os
 import platform
 import random
@@ -50,7 +51,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "and pen width, binarised, and normalised by digitsinsight.normalise.normalise_digit")
     p.add_argument("--extra-data", action="append", default=[], metavar="SOURCE",
                    help="people's corrections to train on too: a folder the app saved, or "
-                        "hf-dataset:ORG/NAME[@rev] (repeatable); each is cut into digits by the reader")
+                        "hf-dataset:ORG/NAME@rev (repeatable); each is cut into digits by the reader. "
+                        "They are untrusted: look through them before training on them")
     p.add_argument("--extra-repeat", type=int, default=5,
                    help="how many times per epoch each correction digit is shown (they are few)")
     p.add_argument("--val-size", type=int, default=5000, help="digits held out of training to choose settings")
@@ -130,9 +132,12 @@ def main(argv=None) -> dict:
     if args.limit:
         train_x, train_y = train_x[:args.limit], train_y[:args.limit]
     extra = add_corrections(args.extra_data, args.extra_repeat, log) if args.extra_data else None
+    args.extra_fingerprint = None
     if extra is not None:
         train_x = np.concatenate([train_x, extra[0]])
         train_y = np.concatenate([train_y.astype(np.int64), extra[1]])
+        # A corrections folder keeps growing and a Hub data set moves on: --resume must see the same digits.
+        args.extra_fingerprint = hashlib.sha256(extra[0].tobytes() + extra[1].tobytes()).hexdigest()[:16]
     test_x, test_y = data.test_images, data.test_labels
     if args.test_limit:
         test_x, test_y = test_x[:args.test_limit], test_y[:args.test_limit]
@@ -158,7 +163,8 @@ def main(argv=None) -> dict:
     if args.resume:
         state = checkpoint.load(args.checkpoint_dir, model, ema, optimizer, scheduler, gen)
         saved = state["args"]
-        changed = [k for k in ("model", "epochs", "batch_size", "lr", "val_size", "limit", "seed", "extra_data")
+        changed = [k for k in ("model", "epochs", "batch_size", "lr", "val_size", "limit", "seed", "extra_data",
+                               "extra_fingerprint")
                    if saved.get(k, [] if k == "extra_data" else None) != getattr(args, k)]
         if changed:  # the schedule and the split are fixed at the start of a run
             raise SystemExit(f"--resume: {', '.join(changed)} differ from the checkpointed run; "
