@@ -23,16 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.app import free_port
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = REPO_ROOT / "bench" / "results"
 EXAMPLES = REPO_ROOT / "examples"
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
