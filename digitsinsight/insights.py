@@ -94,9 +94,3 @@ def insight_images(folder: Path = BUNDLED_WEIGHTS) -> list:
         if path.exists():
             found.append((str(path), caption))
     return found
-
-
-def training_history(folder: Path = BUNDLED_WEIGHTS) -> list:
-    """[(epoch, train loss, validation accuracy %)] from metrics.json."""
-    return [(h["epoch"], h["train_loss"], round(100 * h["val_accuracy"], 2))
-            for h in metrics(folder).get("history", [])]

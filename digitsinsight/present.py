@@ -12,23 +12,14 @@ import cv2
 import numpy as np
 
 from .image import ImageError, load_image
-from .reader import INTERNAL_ERROR, NOT_DIGIT_BELOW, Reading, read_number
+from .reader import NOT_DIGIT_BELOW, Reading, read_or_explain
 
 DISPLAY_MAX_SIDE = 1200   # the annotated image is shown at most this big
 
 STATUS_TEXT = {"ok": "Read", "unsure": "Unsure", "no_digits": "No digits", "error": "Cannot read"}
 
 
-def read_for_display(image, model=None):
-    """(Reading or None, message): the reading, or a plain message saying why there is none."""
-    try:
-        return read_number(image, model), ""
-    except ImageError as e:
-        return None, str(e)
-    except Exception:
-        import logging
-        logging.getLogger(__name__).exception("read_number failed")
-        return None, INTERNAL_ERROR
+read_for_display = read_or_explain  # (Reading or None, message): see reader.read_or_explain
 
 
 def percent(p: float) -> str:

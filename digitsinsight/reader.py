@@ -270,13 +270,20 @@ def error_dict(message: str) -> dict:
             "warnings": [message], "error": message, "image_size": [0, 0], "seconds": 0.0}
 
 
+def read_or_explain(image, model=None) -> tuple:
+    """(Reading, "") or (None, a message for people) when the input is not a readable image.
+    The one place where a failed read becomes words: the API, the CLI and the app all use it."""
+    try:
+        return read_number(image, model), ""
+    except ImageError as e:
+        return None, str(e)
+    except Exception:  # a bug must not become a traceback for the person or script asking
+        logging.getLogger(__name__).exception("read_number failed")
+        return None, INTERNAL_ERROR
+
+
 def read_as_dict(image, model=None) -> dict:
     """read_number(image).to_dict(), or error_dict(reason) when the input is not a readable image.
     What the CLI and the app's API return."""
-    try:
-        return read_number(image, model).to_dict()
-    except ImageError as e:
-        return error_dict(str(e))
-    except Exception:  # a bug must not become a traceback for the person or script asking
-        logging.getLogger(__name__).exception("read_number failed")
-        return error_dict(INTERNAL_ERROR)
+    reading, message = read_or_explain(image, model)
+    return reading.to_dict() if reading is not None else error_dict(message)

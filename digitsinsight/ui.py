@@ -17,7 +17,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from . import corrections, insights, present, speech
+from . import corrections, present, speech
 from .reader import read_as_dict, read_number
 from .weights import HUB_REPO_ID, load_model, load_verifier
 
@@ -212,7 +212,3 @@ def api_speak(text: str, language: str = "en", mode: str = "number"):
         return speech.speak(text or "", language or "en", mode or "number").as_gradio()
     except speech.SpeechError as e:
         raise gr.Error(str(e), print_exception=False) from None
-
-
-def key_figures() -> str:
-    return insights.key_figures_markdown()

@@ -41,10 +41,8 @@ def subprocess_env(**extra) -> dict:
 
 
 def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from bench.app import free_port as any_free_port
+    return any_free_port()
 
 
 @pytest.fixture(scope="session")
