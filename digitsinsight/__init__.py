@@ -6,6 +6,7 @@
     model = digitsinsight.load_model()                 # bundled weights/, or hf-hub:/local-dir:
 """
 from . import model as _model  # noqa: F401 - registers DigitNet with timm
+from . import sequence as _sequence  # noqa: F401 - registers DigitLine with timm
 from .image import ImageError
 from .model import DigitNet
 from .reader import Digit, Reading, read_as_dict, read_number

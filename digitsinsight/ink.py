@@ -81,6 +81,9 @@ def remove_ruled_lines(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
     return (mask & ~((lines > 0) & (strength < line_level + 0.5 * (ink_level - line_level)))).astype(np.uint8)
 
 
+PREVIEW_FROM = 1.5  # images this many times the preview's side or larger are previewed first
+
+
 def ink_region(grey: np.ndarray, preview_side: int = 400, margin: float = 0.04):
     """Where on the page the writing is: (x0, y0, x1, y1), found on a small preview, or None.
 
@@ -89,7 +92,7 @@ def ink_region(grey: np.ndarray, preview_side: int = 400, margin: float = 0.04):
     """
     h, w = grey.shape
     f = max(h, w) / preview_side
-    if f < 1.5:
+    if f < PREVIEW_FROM:
         return None
     small = cv2.resize(grey, (max(1, round(w / f)), max(1, round(h / f))), interpolation=cv2.INTER_AREA)
     ink = extract_ink(small)

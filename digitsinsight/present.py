@@ -70,6 +70,10 @@ def digit_cards_html(reading: Reading | None) -> str:
             for k, p in probs.items())
         if d.is_digit < NOT_DIGIT_BELOW:
             note = '<div class="di-flag">may not be a digit</div>'
+        elif d.disputed:
+            note = f'<div class="di-flag">or {d.disputed}? (readers differ)</div>'
+        elif d.other_line:
+            note = '<div class="di-flag">readers differ</div>'
         elif d.unsure:
             r, rp = d.alternatives[1]
             note = f'<div class="di-flag">or {r}? ({percent(rp)})</div>'
@@ -117,7 +121,8 @@ def boxed_image(image, reading: Reading | None):
 
 def unsure_runners(reading: dict) -> dict:
     """{digit index: runner-up digit} for the unsure digits of a reading's to_dict(), for speech."""
-    return {i: str(d["alternatives"][1]["digit"]) for i, d in enumerate(reading.get("digits", []))
+    return {i: (d.get("disputed") or str(d["alternatives"][1]["digit"]))
+            for i, d in enumerate(reading.get("digits", []))
             if d.get("unsure") and len(d.get("alternatives", [])) > 1}
 
 

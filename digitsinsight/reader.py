@@ -1,26 +1,32 @@
 """read_number(): image in, Reading out. The one pipeline every caller shares.
 
     load (image.py) -> ink (ink.py) -> lines and blobs (segment.py)
-      -> cut hypotheses for wide blobs -> MNIST-style 28x28 crops (normalise.py)
-      -> one batch through the classifier -> best cuts per blob -> Reading
+      -> cut hypotheses for wide blobs, joins of neighbouring marks -> MNIST-style 28x28 crops
+         (normalise.py) -> one batch through the classifier -> best cuts per line
+      -> each line read whole by the line reader (sequence.py) as a check -> Reading
 
 Touching digits are split by recognition: every way of cutting a wide blob at the valleys of
-its column profile is classified in the same batch, and the cuts whose pieces the classifier
-reads most surely (with a prior against pieces wider than a digit) win.
+its column profile (and of joining a digit's separate strokes) is classified in the same batch,
+and the pieces the classifier reads most surely (with a prior against pieces wider than a digit)
+win. Then the line reader, which needs no cuts, reads each line; where it reads the line
+differently and much more surely, its reading is taken and the digits are flagged.
 """
 import logging
 import math
 import time
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import torch
 
 from .image import ImageError, load_image
 from .ink import extract_ink, ink_region
-from .normalise import normalise_digit, to_model_input
-from .segment import MAX_MARKS, blob_mask, cut_candidates, cut_seams, estimate_slant, layout, shear, unshear_x
-from .weights import load_model, load_verifier
+from .normalise import centre_by_mass, normalise_digit, to_model_input
+from .segment import (MAX_MARKS, blob_mask, cut_candidates, cut_seams, estimate_slant, layout, line_image, shear,
+                      unshear_x)
+from .sequence import FRAME, read_lines, text_log_likelihood
+from .weights import load_line_reader, load_model, load_verifier
 
 UNSURE_BELOW = 0.80     # a digit read with less confidence than this is flagged
 NOT_DIGIT_BELOW = 0.5   # the verifier's p(one digit) under this: flagged as maybe not a digit
@@ -29,8 +35,11 @@ IGNORE_BELOW = 0.02     # a mark this surely not a digit, beside real digits, is
 MAX_DIGITS = 64         # per image; more is texture, not a number
 SPLIT_ASPECT = 0.80     # blobs wider than this times the line height may hold several digits
 MAX_PIECE_WIDTH = 1.8   # a piece is at most this times the line height wide
+CUTS_PER_HEIGHT = 3.0   # candidate cuts per line height of a blob's width (at most 10)
 PIECE_PENALTY = 1.0     # without a verifier, a log-score cost per piece: the classifier is sure of
                         # fragments too, so a split must earn its keep
+JOIN_MARKS = 3          # at most this many neighbouring marks are tried as one digit
+JOIN_WIDTH = 1.5        # ... when together they are at most this times as wide as tall (and the line)
 VERIFIED_PENALTY = 0.2  # with the verifier, which knows fragments and pairs, a small cost suffices
 
 INTERNAL_ERROR = "Sorry, this image could not be read because of an error on our side; it has been logged."
@@ -47,6 +56,8 @@ class Digit:
     crop: np.ndarray              # the 28x28 uint8 MNIST-style image the model read
     line: int = 0
     is_digit: float = 1.0         # the split verifier's probability that the crop is exactly one digit
+    disputed: str = ""            # the other reader's digit here, where the two read different digits
+    other_line: str = ""          # the other reader's whole line, where they disagree on the line
 
     def doubted(self, below: float) -> bool:
         """The verifier puts this under `below`; a lone straight stroke read surely as 1 is exempt,
@@ -56,12 +67,14 @@ class Digit:
     @property
     def unsure(self) -> bool:
         # Not doubted(): a confident "1" the verifier rejects is, on photos, often a sliver of a split digit.
-        return self.confidence < UNSURE_BELOW or self.is_digit < NOT_DIGIT_BELOW
+        return (self.confidence < UNSURE_BELOW or self.is_digit < NOT_DIGIT_BELOW or bool(self.disputed)
+                or bool(self.other_line))
 
     def to_dict(self) -> dict:
         return {"digit": self.digit, "confidence": round(self.confidence, 4), "is_digit": round(self.is_digit, 4),
                 "alternatives": [{"digit": d, "probability": round(p, 4)} for d, p in self.alternatives],
-                "box": list(self.box), "line": self.line, "unsure": self.unsure}
+                "box": list(self.box), "line": self.line, "unsure": self.unsure,
+                "disputed": self.disputed, "other_line": self.other_line}
 
 
 @dataclass
@@ -118,7 +131,9 @@ def _hypotheses(labels, blob, line_h):
         return [(0, 1, _Piece(mask, (blob.x0, blob.y0, blob.x1, blob.y1), blob.w / line_h))], 1
     s = estimate_slant(mask)
     sheared = shear(mask, s)
-    c0, c1, inner = cut_candidates(sheared, line_h)
+    # About three candidate cuts per digit's width: more only multiplies the pieces to classify.
+    max_cuts = max(2, min(10, int(CUTS_PER_HEIGHT * blob.w / line_h)))
+    c0, c1, inner = cut_candidates(sheared, line_h, max_cuts=max_cuts)
     h = sheared.shape[0]
     seams = [np.full(h, c0)] + list(cut_seams(sheared, inner, max(2, int(0.2 * line_h)))) + [np.full(h, c1)]
     starts = [c0] + inner + [c1]
@@ -131,6 +146,23 @@ def _hypotheses(labels, blob, line_h):
             if p is not None:
                 pieces.append((i, j, p))
     return pieces, len(seams) - 1
+
+
+def _joined_pieces(labels, line: list, starts: list, line_h: float) -> list:
+    """Neighbouring marks taken together as one digit: a digit whose strokes do not meet (a 6 whose
+    loop stops short of its stem, a faint stroke that broke) is several marks side by side. Only
+    unions at most JOIN_WIDTH times as wide as tall are tried (a 5's hat sticks out); the classifier
+    and the verifier choose."""
+    out = []
+    for a in range(len(line)):
+        union = line[a]
+        for b in range(a + 1, min(a + JOIN_MARKS, len(line))):
+            union = union.merged(line[b])
+            if union.w > JOIN_WIDTH * min(union.h, line_h):
+                break
+            piece = _Piece(blob_mask(labels, union), (union.x0, union.y0, union.x1, union.y1), union.w / line_h)
+            out.append((starts[a], starts[b + 1], piece))
+    return out
 
 
 def _best_path(pieces, n, logp, penalty) -> list:
@@ -177,45 +209,66 @@ def one_digit_probability(crops: np.ndarray, verifier) -> np.ndarray:
     return torch.softmax(verifier(to_model_input(crops)), dim=1)[:, 1].numpy()
 
 
-def read_number(image, model=None, verifier="auto") -> Reading:
-    """Read the handwritten number in `image` (path, bytes, file, PIL image, numpy array, sketchpad dict).
+@dataclass
+class Page:
+    """What the reader works on: the ink's layout in the working image, and where that sits."""
+    layout: object        # segment.Layout
+    ox: int               # the working image's offset in the loaded image (the ink region)
+    oy: int
 
-    `model`: the digit classifier (default: load_model()); `verifier`: the split verifier
-    (default: the one beside the bundled or configured weights; None reads without it).
-    Raises ImageError, with a message for people, when the input cannot be read as an image.
-    """
-    t0 = time.perf_counter()
-    model = model if model is not None else load_model()
-    verifier = load_verifier() if isinstance(verifier, str) and verifier == "auto" else verifier
-    loaded = load_image(image)
+
+def find_lines(loaded) -> "Page | str":
+    """A loaded image -> its lines of marks, or the reason (for people) why there are no digits.
+    read_number and the sequence reader's training data (training.sequence) both start here."""
     region = ink_region(loaded.grey)
     ox, oy = (region[0], region[1]) if region else (0, 0)
     grey = loaded.grey[region[1]:region[3], region[0]:region[2]] if region else loaded.grey
     ink = extract_ink(grey)
     if not ink.mask.any():
-        return _no_digits("No digits found: the image looks blank. Write darker or with a thicker pen.",
-                          loaded.size, t0)
+        return "No digits found: the image looks blank. Write darker or with a thicker pen."
     coverage = float(ink.mask.mean()) * (grey.size / loaded.grey.size)
     if coverage > 0.35:
-        return _no_digits("No digits found: this looks like a photo or a texture, not a written number.",
-                          loaded.size, t0)
+        return "No digits found: this looks like a photo or a texture, not a written number."
     lay = layout(ink.mask)
     if lay.marks == 0:
-        return _no_digits("No digits found: only specks or lines. Write larger or with a thicker pen.",
-                          loaded.size, t0)
+        return "No digits found: only specks or lines. Write larger or with a thicker pen."
     if lay.marks > MAX_MARKS:
-        return _no_digits(f"No digits found: {lay.marks} separate marks look like noise or texture, "
-                          "not a written number.", loaded.size, t0)
+        return (f"No digits found: {lay.marks} separate marks look like noise or texture, "
+                "not a written number.")
+    return Page(lay, ox, oy)
+
+
+def read_number(image, model=None, verifier="auto", line_reader="auto") -> Reading:
+    """Read the handwritten number in `image` (path, bytes, file, PIL image, numpy array, sketchpad dict).
+
+    `model`: the digit classifier (default: load_model()); `verifier`: the split verifier and
+    `line_reader`: the sequence reader (default: those beside the bundled or configured weights;
+    None reads without them).
+    Raises ImageError, with a message for people, when the input cannot be read as an image.
+    """
+    t0 = time.perf_counter()
+    model = model if model is not None else load_model()
+    verifier = load_verifier() if isinstance(verifier, str) and verifier == "auto" else verifier
+    line_reader = load_line_reader() if isinstance(line_reader, str) and line_reader == "auto" else line_reader
+    loaded = load_image(image)
+    page = find_lines(loaded)
+    if isinstance(page, str):
+        return _no_digits(page, loaded.size, t0)
+    lay, ox, oy = page.layout, page.ox, page.oy
 
     # Every hypothesis of every blob goes into one batch.
     plans, crops = [], []
     for line_no, line in enumerate(lay.lines):
         line_h = float(np.median([b.h for b in line]))
+        pieces, starts = [], [0]
         for blob in line:
-            pieces, n = _hypotheses(lay.labels, blob, line_h)
-            first = len(crops)
-            crops.extend(normalise_digit(p.mask) for _, _, p in pieces)
-            plans.append((line_no, pieces, n, first))
+            blob_pieces, n = _hypotheses(lay.labels, blob, line_h)
+            pieces.extend((i + starts[-1], j + starts[-1], p) for i, j, p in blob_pieces)
+            starts.append(starts[-1] + n)
+        pieces.extend(_joined_pieces(lay.labels, line, starts, line_h))
+        first = len(crops)
+        crops.extend(normalise_digit(p.mask) for _, _, p in pieces)
+        plans.append((line_no, pieces, starts[-1], first))
     batch = np.stack(crops)
     probs = classify(batch, model)
     one = one_digit_probability(batch, verifier)
@@ -242,10 +295,19 @@ def read_number(image, model=None, verifier="auto") -> Reading:
                      f"{'do' if len(stray) > 1 else 'does'} not look like a digit.")
     if not digits:
         return _no_digits("No digits found.", loaded.size, t0)
-    if all(d.doubted(NO_DIGITS_BELOW) for d in digits):
-        return _no_digits("No digits found: the marks do not look like digits.", loaded.size, t0)
     if len(digits) > MAX_DIGITS:
         return _no_digits(f"No digits found: {len(digits)} marks are too many for a number.", loaded.size, t0)
+    doubted = all(d.doubted(NO_DIGITS_BELOW) for d in digits)
+    if doubted and line_reader is None:
+        return _no_digits("No digits found: the marks do not look like digits.", loaded.size, t0)
+    if line_reader is not None:
+        digits, least_sure = check_with_line_reader(digits, lay, line_reader, loaded.scale, ox, oy, loaded.size)
+        # Marks the verifier doubts one by one (fat, smudged, touching) can still be a number the
+        # line reader reads all but surely; then it is read, and flagged. Otherwise: no digits.
+        if doubted and least_sure < RESCUE_OVER:
+            return _no_digits("No digits found: the marks do not look like digits.", loaded.size, t0)
+        if doubted:  # every digit stays unsure: the verifier's doubt (is_digit) is kept on each
+            notes.append("The marks look unlike single digits, but the line reader read them: check the number.")
 
     lines = {}
     for d in digits:
@@ -253,15 +315,110 @@ def read_number(image, model=None, verifier="auto") -> Reading:
     text = "\n".join("".join(lines[k]) for k in sorted(lines))
     confidence = float(np.prod([d.confidence for d in digits]))
     warnings = notes
+    several_lines = len(lines) > 1
+    for k in sorted(lines):  # the readers disagree on how many digits a line holds: said once per line
+        other = next((d.other_line for d in digits if d.line == k and d.other_line), "")
+        if other:
+            where = f"Line {sorted(lines).index(k) + 1} was" if several_lines else "It was"
+            warnings.append(f"{where} also read as {other}: some digits touch or are broken, check the number.")
     for i, d in enumerate(digits):
         if d.is_digit < NOT_DIGIT_BELOW:
             warnings.append(f"Mark {i + 1} may not be a digit (read as {d.digit}).")
+        elif d.disputed:
+            warnings.append(f"Digit {i + 1} is unsure: read as {d.digit}, but also as {d.disputed}.")
+        elif d.other_line:
+            continue
         elif d.unsure:
             runner = d.alternatives[1][0]
             warnings.append(f"Digit {i + 1} is unsure: {d.digit} ({100 * d.confidence:.0f}%) "
                             f"or {runner} ({100 * d.alternatives[1][1]:.0f}%)?")
     status = "unsure" if any(d.unsure for d in digits) else "ok"
     return Reading(text, digits, confidence, status, warnings, loaded.size, time.perf_counter() - t0)
+
+
+# --- the second opinion: the line reader ---------------------------------------------------
+#
+# The cut-and-classify path above must find where one digit ends and the next begins; the line
+# reader (sequence.py, a CRNN trained with CTC) reads the whole levelled line without cuts.
+# Where both read the same digits, the digits and boxes above stand. Where they differ, the line
+# reader's reading wins if it is sure enough, and the digits concerned are marked unsure.
+
+LINE_READER_OVER = 0.5        # a differing line-reader reading is taken when its confidence exceeds this
+RESCUE_OVER = 0.99            # marks the verifier doubts are still read when the line reader is this sure
+KEEP_CUT_READING_WITHIN = 3.0 # ... and it is this much likelier (log, so about 20x) than the cut path's reading
+
+
+def _line_crop(pixels: np.ndarray) -> np.ndarray:
+    """A 28x28 MNIST-style view of a slice of a line image, for showing what was read."""
+    ys, xs = np.nonzero(pixels > 64)
+    if len(ys) == 0:
+        return np.zeros((28, 28), np.uint8)
+    part = pixels[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255
+    h, w = part.shape
+    s = 20 / max(h, w)
+    small = cv2.resize(part, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    return np.clip(centre_by_mass(small) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _sequence_digits(decoded, li, line_no: int, scale: float, ox: int, oy: int, size: tuple) -> list:
+    """Digits of a line-reader reading, each with the slice of the line between its neighbours."""
+    width = li.pixels.shape[1]
+    spans = decoded.spans
+    edges = [0] + [FRAME * (spans[k][1] + 1 + spans[k + 1][0]) // 2 for k in range(len(spans) - 1)] + [width]
+    out = []
+    for k, ch in enumerate(decoded.text):
+        a, b = edges[k], max(edges[k + 1], edges[k] + 1)
+        part = li.pixels[:, a:b]
+        ys, xs = np.nonzero(part > 64)
+        u0, u1 = (a + xs.min(), a + xs.max() + 1) if len(xs) else (a, b)
+        v0, v1 = (ys.min(), ys.max() + 1) if len(ys) else (0, li.pixels.shape[0])
+        corners = np.float64([[u0, v0, 1], [u1, v0, 1], [u0, v1, 1], [u1, v1, 1]]) @ li.to_source.T
+        x0, y0 = corners.min(0)
+        x1, y1 = corners.max(0)
+        x0, y0, x1, y1 = (int(round(v / scale)) for v in (x0 + ox, y0 + oy, x1 + ox, y1 + oy))
+        # Levelling a tilted line can put a corner a pixel outside the image: keep boxes inside it.
+        w, h = size
+        x0, y0 = min(max(0, x0), w - 1), min(max(0, y0), h - 1)
+        box = (x0, y0, min(max(x0 + 1, x1), w), min(max(y0 + 1, y1), h))
+        out.append(Digit(int(ch), decoded.probs[k], decoded.alternatives[k], box, _line_crop(part), line_no))
+    return out
+
+
+def check_with_line_reader(digits: list, lay, line_reader, scale: float, ox: int, oy: int, size: tuple) -> tuple:
+    """The digits, line by line, checked against (and where it is surer, replaced by) the line reader's;
+    and the line reader's confidence in the line it was least sure of."""
+    by_line = {}
+    for d in digits:
+        by_line.setdefault(d.line, []).append(d)
+    numbers = sorted(by_line)
+    images = [line_image(lay.labels, lay.lines[k]) for k in numbers]
+    out, least_sure = [], 1.0
+    for k, li, decoded in zip(numbers, images, read_lines([li.pixels for li in images], line_reader)):
+        out.extend(combine_line(by_line[k], decoded, li, k, scale, ox, oy, size))
+        least_sure = min(least_sure, decoded.confidence if decoded.text else 0.0)
+    return out, least_sure
+
+
+def combine_line(seg: list, decoded, li, line_no: int, scale: float, ox: int, oy: int, size: tuple) -> list:
+    """One line's digits from the two readings (see the comment above)."""
+    seg_text = "".join(str(d.digit) for d in seg)
+    if decoded.text == seg_text or not decoded.text:
+        return seg
+    # How much likelier the line reader finds its own reading than the cut path's: when the cut
+    # path's reading fits the line nearly as well, it stands (with its boxes), flagged.
+    gap = math.log(max(decoded.confidence, 1e-12)) - text_log_likelihood(decoded.log_probs, seg_text)
+    if decoded.confidence <= LINE_READER_OVER or gap < KEEP_CUT_READING_WITHIN:
+        for d in seg:
+            d.other_line = decoded.text
+        return seg
+    seq = _sequence_digits(decoded, li, line_no, scale, ox, oy, size)
+    if len(seq) == len(seg):  # same count: keep the cut path's boxes and crops, flag where they differ
+        return [s if s.digit == q.digit else
+                Digit(q.digit, q.confidence, q.alternatives, s.box, s.crop, line_no, s.is_digit, str(s.digit))
+                for s, q in zip(seg, seq)]
+    for q in seq:
+        q.other_line = seg_text
+    return seq
 
 
 def error_dict(message: str) -> dict:

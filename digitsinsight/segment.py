@@ -99,7 +99,32 @@ def group_lines(blobs: list) -> list:
         else:
             lines.append([b.y0, b.y1, [b]])
     lines.sort(key=lambda line: line[0])
-    return [sorted(line[2], key=lambda b: b.x0) for line in lines]
+    return [sorted(line[2], key=lambda b: b.x0) for line in join_broken_digit(lines)]
+
+
+def join_broken_digit(lines: list) -> list:
+    """One digit drawn in pieces one above the other is not several lines: an 8 whose loops do not
+    meet, a 5 whose hat was drawn apart. Neighbouring "lines" of one or two marks each are joined
+    when they almost touch top to bottom and overlap across, or when one is a short piece (the hat)
+    close above or below the other; merge_strokes and the reader's joined pieces do the rest."""
+    out = []
+    for line in lines:
+        if out:
+            above = out[-1]
+            gap = line[0] - above[1]
+            ax0, ax1 = min(b.x0 for b in above[2]), max(b.x1 for b in above[2])
+            bx0, bx1 = min(b.x0 for b in line[2]), max(b.x1 for b in line[2])
+            ha, hb = above[1] - above[0], line[1] - line[0]
+            tall = max(ha, hb)
+            across = _overlap(ax0, ax1, bx0, bx1)
+            apart = max(bx0 - ax1, ax0 - bx1, 0)
+            touching = gap < 0.2 * tall and across >= 0.5 * min(ax1 - ax0, bx1 - bx0)
+            piece = min(ha, hb) < 0.6 * tall and gap < 0.6 * tall and apart < 0.3 * tall
+            if len(above[2]) <= 2 and len(line[2]) <= 2 and (touching or piece):
+                out[-1] = [above[0], max(above[1], line[1]), above[2] + line[2]]
+                continue
+        out.append(line)
+    return out
 
 
 def merge_strokes(line: list) -> list:
@@ -233,3 +258,62 @@ def cut_seams(mask: np.ndarray, columns: list, band: int) -> np.ndarray:
         # In padded columns j, j+1, j+2 lie the unpadded j-1, j, j+1; the first best wins, as before.
         path[:, y] = j - 1 + acc[rows, y, j[:, None] + steps].argmin(1)
     return xs[rows, path]
+
+
+# --- a whole line of writing, for the sequence reader --------------------------------------
+
+LINE_HEIGHT = 32       # the sequence reader's input height
+LINE_INNER = 28        # the line's ink is scaled to this height, leaving a margin above and below
+MAX_LINE_WIDTH = 1024  # wider lines are squeezed: a number that long is read coarsely rather than slowly
+
+
+@dataclass
+class LineImage:
+    pixels: np.ndarray     # uint8 (LINE_HEIGHT, W), ink bright
+    to_source: np.ndarray  # 2x3 affine: line-image (x, y) -> working-image (x, y)
+
+
+def line_angle(ys: np.ndarray, xs: np.ndarray, line_h: float) -> float:
+    """The writing's direction in degrees, from the ink's principal axis; 0 for short lines,
+    whose principal axis says more about the digits' shape than about the line."""
+    width = xs.max() - xs.min() + 1
+    if width < 2.5 * line_h or len(xs) < 20:
+        return 0.0
+    cov = np.cov(np.stack([xs, ys]).astype(np.float64))
+    vals, vecs = np.linalg.eigh(cov)
+    vx, vy = vecs[:, 1]
+    angle = float(np.degrees(np.arctan2(vy, vx)))
+    angle = (angle + 90) % 180 - 90
+    return angle if abs(angle) <= 12 else 0.0
+
+
+def line_image(labels: np.ndarray, line: list) -> LineImage:
+    """The ink of one line of blobs, levelled (rotation undone) and scaled to LINE_HEIGHT rows.
+
+    Only the line's own marks are drawn, so specks, rules and other lines never reach the reader.
+    Training (training.sequence) and reading (reader.py) both go through here.
+    """
+    x0, y0 = min(b.x0 for b in line), min(b.y0 for b in line)
+    x1, y1 = max(b.x1 for b in line), max(b.y1 for b in line)
+    ids = [i for b in line for i in b.labels]
+    mask = np.isin(labels[y0:y1, x0:x1], ids).astype(np.float32)
+    ys, xs = np.nonzero(mask)
+    angle = line_angle(ys, xs, float(np.median([b.h for b in line])))
+    rot = cv2.getRotationMatrix2D((float(xs.mean()), float(ys.mean())), angle, 1.0)  # region -> levelled
+    u = rot[0, 0] * xs + rot[0, 1] * ys + rot[0, 2]
+    v = rot[1, 0] * xs + rot[1, 1] * ys + rot[1, 2]
+    lx0, lx1, ly0, ly1 = u.min(), u.max() + 1, v.min(), v.max() + 1
+    scale = LINE_INNER / max(ly1 - ly0, 1.0)
+    margin = (LINE_HEIGHT - LINE_INNER) / 2
+    sx = scale
+    out_w = int(round((lx1 - lx0) * scale + 4 * margin))
+    if out_w > MAX_LINE_WIDTH:
+        out_w = MAX_LINE_WIDTH
+        sx = (MAX_LINE_WIDTH - 4 * margin) / max(lx1 - lx0, 1.0)
+    to_line = np.float64([[sx, 0, 2 * margin - sx * lx0], [0, scale, margin - scale * ly0], [0, 0, 1]])
+    full = to_line @ np.vstack([rot, [0, 0, 1]])
+    # Shrinking a binary mask by a large factor aliases thin strokes away: blur first, like INTER_AREA.
+    src = cv2.GaussianBlur(mask, (0, 0), 0.4 / min(scale, sx)) if min(scale, sx) < 0.5 else mask
+    pix = cv2.warpAffine(src, full[:2], (out_w, LINE_HEIGHT), flags=cv2.INTER_LINEAR, borderValue=0)
+    back = np.linalg.inv(full)[:2] + np.float64([[0, 0, x0], [0, 0, y0]])
+    return LineImage(np.clip(pix * 255 + 0.5, 0, 255).astype(np.uint8), back)

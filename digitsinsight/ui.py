@@ -19,7 +19,7 @@ import torch
 
 from . import corrections, present, speech
 from .reader import read_as_dict, read_number
-from .weights import HUB_REPO_ID, load_model, load_verifier
+from .weights import HUB_REPO_ID, load_line_reader, load_model, load_verifier
 
 log = logging.getLogger(__name__)
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
@@ -31,7 +31,8 @@ HOME = """
 
 Most sketchpad demos shrink the whole picture to 28x28 pixels and guess one digit. DigitsInSight finds the ink,
 splits the number into digits (even when they touch), prepares each digit the way the MNIST digits the model
-learnt from were made, and reads them all at once — on a plain CPU, in a few tens of milliseconds.
+learnt from were made, and reads them all at once; a second model then reads each line whole, as a check on
+digits that touch — on a plain CPU, in a few tens of milliseconds.
 
 **How to use it**
 1. Open **Read a number**. Draw with the mouse or a finger, or upload, paste or photograph a number.
@@ -43,8 +44,9 @@ learnt from were made, and reads them all at once — on a plain CPU, in a few t
 
 ABOUT = f"""
 ### About DigitsInSight
-DigitsInSight is an open project: a small convolutional network (timm-style, trained from scratch on MNIST)
-and a reader that turns photos and drawings of whole numbers into digits, with confidences, boxes and speech.
+DigitsInSight is an open project: a small convolutional network (timm-style, trained from scratch on MNIST),
+a line reader (a CRNN trained on lines of MNIST training digits) and a reader that turns photos and drawings
+of whole numbers into digits, with confidences, boxes and speech.
 
 - **Model card and weights:** [the model card]({REPO_URL}) on the Hugging Face Hub
   (`{HUB_REPO_ID}`; also `model_card.md` in the repository). Weights are safetensors only.
@@ -121,9 +123,10 @@ def fair_share_of_cores():
 
 
 def warm_up() -> None:
-    """Load the model and verifier and read one example, so the first visitor does not wait for it."""
+    """Load the models and read one example, so the first visitor does not wait for them."""
     model = load_model()
     load_verifier()
+    load_line_reader()
     found = examples()
     read_number(found[0]["path"] if found else np.full((64, 64), 255, np.uint8), model)
 

@@ -21,13 +21,15 @@ import timm
 import torch
 
 from . import model as _model  # noqa: F401 - registers DigitNet with timm
+from . import sequence as _sequence  # noqa: F401 - registers DigitLine with timm
 
 BUNDLED_WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 HUB_REPO_ID = "digitsinsight/digitnet-mnist"  # where training.push_to_hub publishes by default
 MODEL_ENV = "DIGITSINSIGHT_MODEL"
 REVISION_ENV = "DIGITSINSIGHT_MODEL_REVISION"
 HUB_FILES = ["config.json", "model.safetensors", "metrics.json",
-             "verifier/config.json", "verifier/model.safetensors", "verifier/metrics.json"]
+             "verifier/config.json", "verifier/model.safetensors", "verifier/metrics.json",
+             "sequence/config.json", "sequence/model.safetensors", "sequence/metrics.json"]
 
 _cache: dict = {}
 _lock = threading.Lock()
@@ -87,19 +89,29 @@ def _folder(source: str) -> Path:
     return Path(source[len("local-dir:"):]).expanduser()
 
 
-def load_verifier(source: str | None = None) -> torch.nn.Module | None:
-    """The split verifier (one digit or not) stored in `verifier/` beside the classifier, if there is one."""
+def _companion(source: str | None, name: str) -> torch.nn.Module | None:
+    """A model stored in a subfolder `name` beside the classifier, if there is one, loaded once."""
     source = resolve_source(source)
-    key = source + "#verifier"
+    key = f"{source}#{name}"
     with _lock:
         if key not in _cache:
-            folder = _folder(source) / "verifier"
+            folder = _folder(source) / name
             if (folder / "model.safetensors").exists():
                 check_folder(folder)
                 _cache[key] = timm.create_model(f"local-dir:{folder}", pretrained=True).eval()
             else:
                 _cache[key] = None
         return _cache[key]
+
+
+def load_verifier(source: str | None = None) -> torch.nn.Module | None:
+    """The split verifier (one digit or not) stored in `verifier/` beside the classifier, if there is one."""
+    return _companion(source, "verifier")
+
+
+def load_line_reader(source: str | None = None) -> torch.nn.Module | None:
+    """The line reader (sequence.py's CRNN) stored in `sequence/` beside the classifier, if there is one."""
+    return _companion(source, "sequence")
 
 
 def load_model(source: str | None = None) -> torch.nn.Module:

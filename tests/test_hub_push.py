@@ -26,8 +26,9 @@ def hub():
 
 
 def assert_uploaded_our_files(files: dict):
-    for name in ("config.json", "model.safetensors", "metrics.json"):
-        assert files[name] == (BUNDLED_WEIGHTS / name).read_bytes(), name
+    for name in ("config.json", "model.safetensors", "metrics.json",
+                 "verifier/model.safetensors", "sequence/model.safetensors", "sequence/config.json"):
+        assert files[name] == (BUNDLED_WEIGHTS / name).read_bytes(), name  # the reader's companions too
     card = ModelCard(files["README.md"].decode())
     assert card.data.library_name == "timm" and card.data.datasets == ["mnist"]
     accuracy = json.loads((BUNDLED_WEIGHTS / "metrics.json").read_text())["test_accuracy"]

@@ -27,15 +27,31 @@ def test_show_gives_answer_cards_boxes_and_reading(hard_sample, bundled_model):
 
 def test_unsure_digit_shows_its_runner_up(bundled_model):
     from bench.synth import make_set
-    for sample in make_set("hard", 30, seed=3):
+    for sample in make_set("hard", 200, seed=3):
         reading, _ = present.read_for_display(sample.image, bundled_model)
-        unsure = [d for d in reading.digits if d.unsure and d.is_digit >= present.NOT_DIGIT_BELOW] if reading else []
+        unsure = [d for d in reading.digits if d.unsure and d.is_digit >= present.NOT_DIGIT_BELOW
+                  and not d.disputed and not d.other_line] if reading else []
         if unsure:
             cards = present.digit_cards_html(reading)
             assert f"or {unsure[0].alternatives[1][0]}?" in cards and "di-card-unsure" in cards
             assert present.unsure_runners(reading.to_dict())
             return
-    pytest.fail("no unsure digit in 30 hard images: the test needs one")
+    pytest.fail("no unsure digit in 200 hard images: the test needs one")
+
+
+def test_digits_the_readers_disagree_on_are_flagged(bundled_model):
+    from bench.synth import make_set
+    for sample in make_set("hard", 100, seed=4):
+        reading, _ = present.read_for_display(sample.image, bundled_model)
+        flagged = [d for d in reading.digits if d.disputed or d.other_line] if reading else []
+        if flagged:
+            cards = present.digit_cards_html(reading)
+            assert "readers differ" in cards and "di-card-unsure" in cards
+            if flagged[0].disputed:  # speech says the other reader's digit as the "maybe"
+                i = reading.digits.index(flagged[0])
+                assert present.unsure_runners(reading.to_dict())[i] == flagged[0].disputed
+            return
+    pytest.fail("the readers never disagreed on 100 hard images: the test needs one")
 
 
 def test_blank_canvas_shows_the_prompt_not_a_warning():

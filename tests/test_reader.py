@@ -43,9 +43,9 @@ def test_printed_numbers():
 
 
 def test_hard_numbers_overall():
-    # Measured by the benchmark at about 60% (the brief asks 95%: touching digits are the gap).
+    # 36/40 here; the benchmark measures about 90% (the brief asks 95%). It was 40% before the line reader.
     samples = make_set("hard", 40, seed=14)
-    assert exact(samples) >= 0.4
+    assert exact(samples) >= 0.75
 
 
 def hard_with(condition: str, n: int = 10, touching: bool = False) -> list:
@@ -84,10 +84,10 @@ def test_each_hard_condition_is_read(condition):
     assert exact(hard_with(condition)) >= 0.7
 
 
-def test_touching_digits_are_split_often():
-    # The weak spot, measured rather than hidden: about 45% of numbers with touching pairs.
+def test_touching_digits_are_read():
+    # Once the weak spot (about 45% with cuts alone), now read whole by the line reader: 18/20 here.
     samples = hard_with("touching", n=20, touching=True)
-    assert exact(samples) >= 0.3
+    assert exact(samples) >= 0.75
 
 
 def test_reading_structure_boxes_and_crops(pool):

@@ -32,8 +32,11 @@ def build_folder(weights: Path, dest: Path, repo_id: str) -> list[str]:
     for name in FILES:
         if (weights / name).exists():
             shutil.copy2(weights / name, dest / name)
-    if (weights / "insights").is_dir():
-        shutil.copytree(weights / "insights", dest / "insights", dirs_exist_ok=True)
+    # The reader's companion models (split verifier, line reader) travel with the classifier,
+    # so a reader loading from the Hub works like the bundled one.
+    for folder in ("insights", "verifier", "sequence"):
+        if (weights / folder).is_dir():
+            shutil.copytree(weights / folder, dest / folder, dirs_exist_ok=True)
     metrics = json.loads((weights / "metrics.json").read_text())
     baselines_file = weights / "baselines.json"
     baselines = json.loads(baselines_file.read_text()) if baselines_file.exists() else None
