@@ -109,9 +109,13 @@ def normalise_digit(mask: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(fitted)
     if len(ys) == 0:
         return np.zeros((28, 28), np.uint8)
-    fitted = fitted[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
-    h, w = fitted.shape
+    return to_mnist_frame(fitted[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32))
+
+
+def to_mnist_frame(digit: np.ndarray) -> np.ndarray:
+    """A tight float crop of one digit (ink bright) -> uint8 28x28: fitted into 20x20 with its
+    aspect kept, then centred by its centre of mass."""
+    h, w = digit.shape
     s = 20 / max(h, w)
-    small = cv2.resize(fitted.astype(np.float32), (max(1, round(w * s)), max(1, round(h * s))),
-                       interpolation=cv2.INTER_AREA)
+    small = cv2.resize(digit, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
     return np.clip(centre_by_mass(small) * 255 + 0.5, 0, 255).astype(np.uint8)

@@ -16,13 +16,12 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 import torch
 
 from .image import ImageError, load_image
 from .ink import extract_ink, ink_region
-from .normalise import centre_by_mass, normalise_digit, to_model_input
+from .normalise import normalise_digit, to_mnist_frame, to_model_input
 from .segment import (MAX_MARKS, blob_mask, cut_candidates, cut_seams, estimate_slant, layout, line_image, shear,
                       unshear_x)
 from .sequence import FRAME, read_lines, text_log_likelihood
@@ -353,11 +352,7 @@ def _line_crop(pixels: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(pixels > 64)
     if len(ys) == 0:
         return np.zeros((28, 28), np.uint8)
-    part = pixels[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255
-    h, w = part.shape
-    s = 20 / max(h, w)
-    small = cv2.resize(part, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    return np.clip(centre_by_mass(small) * 255 + 0.5, 0, 255).astype(np.uint8)
+    return to_mnist_frame(pixels[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255)
 
 
 def _sequence_digits(decoded, li, line_no: int, scale: float, ox: int, oy: int, size: tuple) -> list:
@@ -414,7 +409,8 @@ def combine_line(seg: list, decoded, li, line_no: int, scale: float, ox: int, oy
     seq = _sequence_digits(decoded, li, line_no, scale, ox, oy, size)
     if len(seq) == len(seg):  # same count: keep the cut path's boxes and crops, flag where they differ
         return [s if s.digit == q.digit else
-                Digit(q.digit, q.confidence, q.alternatives, s.box, s.crop, line_no, s.is_digit, str(s.digit))
+                Digit(q.digit, q.confidence, q.alternatives, s.box, s.crop, line_no, s.is_digit,
+                      disputed=str(s.digit))
                 for s, q in zip(seg, seq)]
     for q in seq:
         q.other_line = seg_text

@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -97,7 +98,6 @@ def load_or_generate(path: Path, n: int, seed: int, digits: tuple) -> tuple[list
 
 def augment(pixels: np.ndarray, rng) -> np.ndarray:
     """Width jitter: people write narrower and wider than the synthesiser does."""
-    import cv2
     f = float(np.exp(rng.uniform(-0.2, 0.2)))
     w = max(8, int(round(pixels.shape[1] * f)))
     return cv2.resize(pixels, (w, pixels.shape[0]), interpolation=cv2.INTER_LINEAR)
