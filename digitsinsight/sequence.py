@@ -34,7 +34,7 @@ def conv_bn_relu(in_chs: int, out_chs: int) -> nn.Sequential:
 
 class DigitLine(nn.Module):
     def __init__(self, num_classes: int = 11, in_chans: int = 1, widths: Sequence[int] = (16, 48, 96, 128),
-                 hidden: int = 128, drop_rate: float = 0.1, **kwargs):
+                 hidden: int = 128, layers: int = 1, drop_rate: float = 0.1, **kwargs):
         super().__init__()
         self.num_classes = num_classes
         self.in_chans = in_chans
@@ -47,7 +47,8 @@ class DigitLine(nn.Module):
             conv_bn_relu(w3, w4), nn.MaxPool2d((4, 1)),           # 4 -> 1: one feature vector per frame
         )
         self.num_features = w4
-        self.rnn = nn.LSTM(w4, hidden, batch_first=True, bidirectional=True)
+        self.rnn = nn.LSTM(w4, hidden, num_layers=layers, batch_first=True, bidirectional=True,
+                           dropout=drop_rate if layers > 1 else 0.0)
         self.head_hidden_size = 2 * hidden
         self.fc = nn.Linear(2 * hidden, num_classes)
 
@@ -73,7 +74,7 @@ def _cfg(**kwargs):
             "license": "mit", **kwargs}
 
 
-default_cfgs = generate_default_cfgs({"digitline_s.mnist": _cfg()})
+default_cfgs = generate_default_cfgs({"digitline_s.mnist": _cfg(), "digitline_m.mnist": _cfg()})
 
 
 @register_model
@@ -81,6 +82,14 @@ def digitline_s(pretrained: bool = False, **kwargs) -> DigitLine:
     """About 0.51M parameters: convolutions 16-48-96-128, a bidirectional LSTM of 2x128."""
     return build_model_with_cfg(DigitLine, "digitline_s", pretrained, feature_cfg=dict(flatten_sequential=True),
                                 **kwargs)
+
+
+@register_model
+def digitline_m(pretrained: bool = False, **kwargs) -> DigitLine:
+    """About 1.46M parameters: convolutions 32-64-128-160, two stacked bidirectional LSTMs of 2x160 (shipped)."""
+    model_args = dict(widths=(32, 64, 128, 160), hidden=160, layers=2)
+    return build_model_with_cfg(DigitLine, "digitline_m", pretrained, feature_cfg=dict(flatten_sequential=True),
+                                **dict(model_args, **kwargs))
 
 
 def to_line_input(pixels: list, mean=LINE_MEAN, std=LINE_STD) -> tuple[torch.Tensor, list]:
@@ -149,5 +158,6 @@ def read_lines(pixels: list, model) -> list:
         return []
     cfg = model.pretrained_cfg
     x, frames = to_line_input(pixels, cfg.get("mean", LINE_MEAN), cfg.get("std", LINE_STD))
-    log_probs = F.log_softmax(model(x).float(), dim=2).numpy()
+    x = x.to(next(model.parameters()).device)  # training checks its model on the GPU
+    log_probs = F.log_softmax(model(x).float(), dim=2).cpu().numpy()
     return [decode(lp[:n]) for lp, n in zip(log_probs, frames)]

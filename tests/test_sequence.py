@@ -82,7 +82,7 @@ def test_bundled_line_reader_is_checked_safetensors():
     check_folder(folder)
     reader = load_line_reader()
     assert reader is not None and reader is load_line_reader()
-    assert json.loads((folder / "config.json").read_text())["architecture"] == "digitline_s"
+    assert json.loads((folder / "config.json").read_text())["architecture"] == "digitline_m"
 
 
 def test_altered_line_reader_is_refused(tmp_path):
