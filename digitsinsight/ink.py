@@ -125,6 +125,25 @@ def ink_region(grey: np.ndarray, preview_side: int = 400, margin: float = 0.04):
     return x0, y0, x1, y1
 
 
+def high_percentile(a: np.ndarray, q: float) -> float:
+    """np.percentile(a, q), exactly, for q near 100, about 6x faster on large images: only the
+    values above a bound guessed from a sample are partitioned (and the full array if that fails)."""
+    flat = a.ravel()
+    n = flat.size
+    pos = (n - 1) * q / 100.0
+    k = int(pos)
+    sample = flat[::8]
+    rank = int((sample.size - 1) * max(0.0, 1 - 4 * (1 - q / 100)))  # a lower quantile, to be safe
+    top = flat[flat >= np.partition(sample, rank)[rank]]
+    first = n - top.size  # where top's smallest value sits in the sorted array
+    if first > k or top.size < 2:
+        return float(np.percentile(flat, q))
+    j = k - first
+    j1 = min(j + 1, top.size - 1)
+    part = np.partition(top, [j, j1])
+    return float(part[j]) + (pos - k) * (float(part[j1]) - float(part[j]))
+
+
 def extract_ink(grey: np.ndarray) -> Ink:
     """`grey`: float32 (H, W) in [0, 1]. Returns the ink, made bright, with its mask."""
     lo, med, hi = np.percentile(grey[::2, ::2], (0.2, 50, 99.8))
@@ -135,7 +154,7 @@ def extract_ink(grey: np.ndarray) -> Ink:
     # Strength of the real ink: a high point of the lightly blurred ink, robust to salt noise.
     blurred = cv2.GaussianBlur(ink, (0, 0), 1.0)
     step = 2 if ink.size > 4e5 else 1
-    peak = float(np.percentile(blurred[::step, ::step], 99.9 if ink.size > 1e5 else 99.5))
+    peak = high_percentile(blurred[::step, ::step], 99.9 if ink.size > 1e5 else 99.5)
     peak = max(peak, float(blurred.max()) * 0.7)
     if peak < MIN_CONTRAST:
         return Ink(np.zeros_like(ink), np.zeros(ink.shape, np.uint8), bool(dark_on_light), peak)

@@ -296,13 +296,20 @@ def line_image(labels: np.ndarray, line: list) -> LineImage:
     x0, y0 = min(b.x0 for b in line), min(b.y0 for b in line)
     x1, y1 = max(b.x1 for b in line), max(b.y1 for b in line)
     ids = [i for b in line for i in b.labels]
-    mask = np.isin(labels[y0:y1, x0:x1], ids).astype(np.float32)
-    ys, xs = np.nonzero(mask)
-    angle = line_angle(ys, xs, float(np.median([b.h for b in line])))
-    rot = cv2.getRotationMatrix2D((float(xs.mean()), float(ys.mean())), angle, 1.0)  # region -> levelled
-    u = rot[0, 0] * xs + rot[0, 1] * ys + rot[0, 2]
-    v = rot[1, 0] * xs + rot[1, 1] * ys + rot[1, 2]
-    lx0, lx1, ly0, ly1 = u.min(), u.max() + 1, v.min(), v.max() + 1
+    inside = np.isin(labels[y0:y1, x0:x1], ids).astype(np.uint8)
+    mask = inside.astype(np.float32)
+    bx, by, bw, bh = cv2.boundingRect(inside)
+    angle, rot = 0.0, np.float64([[1, 0, 0], [0, 1, 0]])
+    lx0, lx1, ly0, ly1 = bx, bx + bw, by, by + bh
+    line_h = float(np.median([b.h for b in line]))
+    if bw >= 2.5 * line_h:  # only long lines are levelled (line_angle): short ones skip the pixel scan
+        ys, xs = np.nonzero(inside)
+        angle = line_angle(ys, xs, line_h)
+    if angle:
+        rot = cv2.getRotationMatrix2D((float(xs.mean()), float(ys.mean())), angle, 1.0)  # region -> levelled
+        u = rot[0, 0] * xs + rot[0, 1] * ys + rot[0, 2]
+        v = rot[1, 0] * xs + rot[1, 1] * ys + rot[1, 2]
+        lx0, lx1, ly0, ly1 = u.min(), u.max() + 1, v.min(), v.max() + 1
     scale = LINE_INNER / max(ly1 - ly0, 1.0)
     margin = (LINE_HEIGHT - LINE_INNER) / 2
     sx = scale

@@ -176,3 +176,28 @@ def test_bytes_and_pil_inputs_read_the_same(pool):
     buf = io.BytesIO()
     Image.fromarray(s.image).save(buf, format="PNG")
     assert read_number(buf.getvalue()).text == read_number(Image.fromarray(s.image)).text == read_number(s.image).text
+
+
+def test_fast_stages_match_the_plain_numpy_they_replace():
+    # ink.high_percentile and the bounding boxes from cv2.boundingRect are speed-ups: they must give
+    # exactly what np.percentile and np.nonzero give, ties, zeros and small arrays included.
+    import cv2
+
+    from digitsinsight.ink import high_percentile
+    from digitsinsight.normalise import normalise_digit
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        a = (rng.random((int(rng.integers(3, 300)), int(rng.integers(3, 300)))) ** rng.uniform(1, 20))
+        a = a.astype(np.float32)
+        if rng.random() < 0.3:
+            a[a < 0.5] = 0
+        if rng.random() < 0.2:
+            a = np.round(a * 4) / 4  # many ties
+        for q in (99.5, 99.9):
+            assert high_percentile(a, q) == pytest.approx(float(np.percentile(a, q)), rel=1e-6, abs=1e-7)
+    digit = np.zeros((90, 70), np.uint8)
+    cv2.circle(digit, (35, 45), 25, 1, 6)
+    ys, xs = np.nonzero(digit)
+    tight = digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    assert np.array_equal(normalise_digit(digit), normalise_digit(tight))
+    assert normalise_digit(np.zeros((10, 10), np.uint8)).max() == 0
