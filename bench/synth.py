@@ -77,7 +77,8 @@ class Sample:
 # --------------------------------------------------------------------------- MNIST pool
 
 class DigitPool:
-    """MNIST test digits grouped by label. Never holds training digits."""
+    """MNIST digits grouped by label: test digits by default (the benchmark's only source);
+    training.sequence and tuning pass training digits (training_pool)."""
 
     def __init__(self, images=None, labels=None):
         if images is None:
@@ -94,12 +95,23 @@ class DigitPool:
         return self.images[self.sample_index(rng, digit)]
 
 
-def _load_mnist_test():
+def _load_mnist():
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
     from training.data import load_mnist
-    d = load_mnist(verbose=False)
+    return load_mnist(verbose=False)
+
+
+def _load_mnist_test():
+    d = _load_mnist()
     return d.test_images, d.test_labels
+
+
+def training_pool(lo: int, hi: int) -> DigitPool:
+    """MNIST *training* digits lo..hi-1: what the line reader's training and validation lines are made
+    from (training.sequence), and what the reader is tuned on. Never for reported figures."""
+    d = _load_mnist()
+    return DigitPool(d.train_images[lo:hi], d.train_labels[lo:hi])
 
 
 @functools.lru_cache(maxsize=1)

@@ -5,6 +5,8 @@ pickle), plus metrics.json, which the model card, the app's insights tab and the
 benchmarks read their figures from.
 """
 import json
+import os
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,16 @@ from digitsinsight.model import LABEL_NAMES
 from digitsinsight.normalise import to_model_input
 from digitsinsight.reader import classify
 from digitsinsight.weights import sha256_file
+
+
+def machine_info(device) -> dict:
+    """Where a model was trained, for its metrics.json."""
+    import timm
+    info = {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count(),
+            "device": str(device), "torch": torch.__version__, "timm": timm.__version__}
+    if str(device).startswith("cuda"):
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
 
 
 def predict_proba(model, images: np.ndarray, device="cpu", batch_size: int = 1000) -> np.ndarray:

@@ -20,6 +20,7 @@ Digits 0-54,999 of MNIST's training split make the training lines; 55,000-59,999
 validation lines, scored by whole-line exact match after every epoch.
 """
 import argparse
+import copy
 import json
 import math
 import multiprocessing as mp
@@ -47,10 +48,8 @@ SPLIT = 55_000
 
 def _worker_init(lo: int, hi: int):
     global _POOL
-    from bench.synth import DigitPool
-    from training.data import load_mnist
-    d = load_mnist(verbose=False)
-    _POOL = DigitPool(d.train_images[lo:hi], d.train_labels[lo:hi])
+    from bench.synth import training_pool
+    _POOL = training_pool(lo, hi)
 
 
 def _lines_of(job):
@@ -142,18 +141,18 @@ def exact_match(model, pixels, texts) -> float:
 
 def save(model, args, argv, history, training_lines: int, validation_lines: int, device) -> dict:
     """The model as safetensors with its config, and metrics.json (history, command, SHA-256)."""
-    import copy
-
     from timm.models import save_for_hf
 
     from digitsinsight.weights import sha256_file
+    from training.metrics import machine_info
 
     args.output.mkdir(parents=True, exist_ok=True)
     save_for_hf(copy.deepcopy(model).eval().cpu(), args.output, safe_serialization=True)
     metrics = {"architecture": model.pretrained_cfg.get("architecture", args.model), "device": str(device),
                "training_lines": training_lines, "validation_lines": validation_lines,
                "validation_exact_match": history[-1]["val_exact_match"] if history else None,
-               "epochs": len(history), "history": history, "mix": dict(MIX),
+               "epochs": len(history), "training_seconds": round(sum(h["seconds"] for h in history), 1),
+               "history": history, "mix": dict(MIX), "machine": machine_info(device),
                "command": "python -m training.sequence " + " ".join(argv if argv is not None else sys.argv[1:]),
                "weights_sha256": sha256_file(args.output / "model.safetensors")}
     if args.init and (args.init / "metrics.json").exists():  # how the starting point was made, for the record
@@ -205,7 +204,7 @@ def main(argv=None) -> dict:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     steps = args.epochs * math.ceil(len(train_x) / args.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
-    history, metrics = [], save(model, args, argv, [], len(train_x), len(val_x), device)
+    history, metrics = [], {}
     for epoch in range(args.epochs):
         model.train()
         t0, losses = time.time(), []

@@ -10,7 +10,6 @@ the test set is touched once, after the last epoch, for the report.
 import argparse
 import hashlib
 import os
-import platform
 import random
 import sys
 import time
@@ -30,7 +29,7 @@ from training import checkpoint
 from training.augment import AugmentConfig, augment
 from training.render import render_as_reader
 from training.data import REPO_ROOT, load_mnist
-from training.metrics import evaluate_arrays, fit_temperature, write_weights
+from training.metrics import evaluate_arrays, fit_temperature, machine_info, write_weights
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -257,9 +256,7 @@ def main(argv=None) -> dict:
                    "train_digits": int(len(train_y)), "val_digits": int(len(val_y)),
                    "val_accuracy": history[-1]["val_accuracy"] if history else None,
                    "recipe": recipe, "history": history,
-                   "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                               "cpu_count": os.cpu_count(), "device": str(device),
-                               "torch": torch.__version__, "timm": timm.__version__}})
+                   "machine": machine_info(device)})
         log(f"test accuracy {100 * result['test_accuracy']:.2f}% on {result['test_digits']} digits; "
             f"wall time {wall / 60:.1f} min; wrote {args.output}")
     if world > 1:
