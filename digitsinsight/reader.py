@@ -1,8 +1,9 @@
 """read_number(): image in, Reading out. The one pipeline every caller shares.
 
     load (image.py) -> ink (ink.py) -> lines and blobs (segment.py)
-      -> cut hypotheses for wide blobs, joins of neighbouring marks -> MNIST-style 28x28 crops
-         (normalise.py) -> one batch through the classifier -> best cuts per line
+      -> cut hypotheses for wide blobs, joins of neighbouring marks (and of stacked "lines" that
+         may be one digit in pieces) -> MNIST-style 28x28 crops (normalise.py)
+      -> one batch through the classifier -> best cuts per line (or the one digit, if it reads better)
       -> each line read whole by the line reader (sequence.py) as a check -> Reading
 
 Touching digits are split by recognition: every way of cutting a wide blob at the valleys of
@@ -14,7 +15,7 @@ differently and much more surely, its reading is taken and the digits are flagge
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -24,7 +25,7 @@ from .image import ImageError, load_image
 from .ink import extract_ink, ink_region
 from .normalise import normalise_digit, to_mnist_frame, to_model_input
 from .segment import (MAX_MARKS, blob_mask, cut_candidates, cut_seams, estimate_slant, layout, line_image, shear,
-                      unshear_x)
+                      stacked_digit, unshear_x)
 from .sequence import FRAME, read_lines, text_log_likelihood
 from .weights import load_line_reader, load_model, load_verifier
 
@@ -269,22 +270,35 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         first = len(crops)
         crops.extend(normalise_digit(p.mask) for _, _, p in pieces)
         plans.append((line_no, pieces, starts[-1], first))
+    # Lines that may be one digit drawn in pieces: the marks taken together are one more candidate.
+    whole, whole_at = stacked_digit(lay.lines), None
+    if whole is not None and whole.w <= JOIN_WIDTH * whole.h:
+        whole_at = len(crops)
+        crops.append(normalise_digit(blob_mask(lay.labels, whole)))
     batch = np.stack(crops)
     probs = classify(batch, model)
     one = one_digit_probability(batch, verifier)
     logp = np.log(np.clip(probs.max(1), 1e-9, 1.0)) + np.log(np.clip(one, 1e-6, 1.0))
     penalty = PIECE_PENALTY if verifier is None else VERIFIED_PENALTY
 
-    digits = []
+    def digit(k: int, box: tuple, line_no: int) -> Digit:
+        row = probs[k]
+        top = np.argsort(row)[::-1][:3]
+        x0, y0, x1, y1 = box
+        box = tuple(int(round(v / loaded.scale)) for v in (x0 + ox, y0 + oy, x1 + ox, y1 + oy))
+        return Digit(int(top[0]), float(row[top[0]]), [(int(d), float(row[d])) for d in top],
+                     box, crops[k], line_no, float(one[k]))
+
+    digits, lines_score = [], 0.0
     for line_no, pieces, n, first in plans:
         for k in _best_path(pieces, n, logp[first:first + len(pieces)], penalty):
-            p = pieces[k][2]
-            row = probs[first + k]
-            top = np.argsort(row)[::-1][:3]
-            x0, y0, x1, y1 = p.box
-            box = tuple(int(round(v / loaded.scale)) for v in (x0 + ox, y0 + oy, x1 + ox, y1 + oy))
-            digits.append(Digit(int(top[0]), float(row[top[0]]), [(int(d), float(row[d])) for d in top],
-                                box, crops[first + k], line_no, float(one[first + k])))
+            digits.append(digit(first + k, pieces[k][2].box, line_no))
+            lines_score += logp[first + k] - penalty
+    if (whole_at is not None and probs[whole_at].max() >= UNSURE_BELOW and one[whole_at] >= NOT_DIGIT_BELOW
+            and logp[whole_at] - penalty > lines_score):
+        # One digit, read surely, reads better than the lines: it is one line (the line reader reads it whole).
+        digits = [digit(whole_at, (whole.x0, whole.y0, whole.x1, whole.y1), 0)]
+        lay = replace(lay, lines=[sorted((b for line in lay.lines for b in line), key=lambda b: b.x0)])
     # Marks the verifier is all but certain are not digits (a slip of the pen, a stray stroke
     # beside the number) are left out, and said so, as long as real digits remain.
     stray = [d for d in digits if d.doubted(IGNORE_BELOW)]

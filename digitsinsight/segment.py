@@ -3,7 +3,9 @@
 1. Connected components; specks and long thin rules are dropped.
 2. Components are grouped into lines of writing by vertical overlap.
 3. Within a line, strokes of one digit that do not touch (the hat of a 5, an open 4) are
-   merged: they sit above one another rather than side by side.
+   merged: they sit above one another rather than side by side. A digit drawn in pieces one
+   above the other (an 8 whose loops do not meet) can look like lines of its own: lines that
+   overlap are joined, and `stacked_digit` offers all the marks as one digit for the reader to try.
 4. Blobs wider than a digit may hold touching digits: `cut_candidates` proposes where to
    cut them (valleys of the column profile, after undoing the writing's slant); the reader
    lets the classifier choose among the cuts (recognition-based segmentation).
@@ -120,11 +122,39 @@ def join_broken_digit(lines: list) -> list:
             apart = max(bx0 - ax1, ax0 - bx1, 0)
             touching = gap < 0.2 * tall and across >= 0.5 * min(ax1 - ax0, bx1 - bx0)
             piece = min(ha, hb) < 0.6 * tall and gap < 0.6 * tall and apart < 0.3 * tall
-            if len(above[2]) <= 2 and len(line[2]) <= 2 and (touching or piece):
+            # An 8 drawn in four strokes (two loops, the knot, a crossing tail) can leave three
+            # marks in one "line": lines that overlap top to bottom (not just meet: two lines of
+            # writing may) may hold four marks between them.
+            overlapping = gap < -0.05 * tall and len(above[2]) + len(line[2]) <= 4
+            few = len(above[2]) <= 2 and len(line[2]) <= 2 or overlapping
+            if few and (touching or piece):
                 out[-1] = [above[0], max(above[1], line[1]), above[2] + line[2]]
                 continue
         out.append(line)
     return out
+
+
+STACKED_MARKS = 6      # a digit drawn in pieces has at most this many marks
+STACKED_GAP = 0.25     # ... its "lines" are at most this far apart (times the taller's height)
+STACKED_SMALLER = 0.7  # ... and the lower or upper ones are pieces: at most this times as tall
+
+
+def stacked_digit(lines: list) -> "Blob | None":
+    """All the marks as one blob, when the "lines" may be one digit drawn in pieces (the loops of an
+    8 that do not meet, a 9 whose stem was drawn apart): few marks, lines that almost touch, and
+    each next to a taller one, not two lines of writing of one size. Whether it is read as one
+    digit is for the reader to decide (it compares the readings)."""
+    if len(lines) < 2 or sum(len(line) for line in lines) > STACKED_MARKS:
+        return None
+    spans = [(min(b.y0 for b in line), max(b.y1 for b in line)) for line in lines]
+    for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+        tall, short = max(a1 - a0, b1 - b0), min(a1 - a0, b1 - b0)
+        if b0 - a1 > STACKED_GAP * tall or short > STACKED_SMALLER * tall:
+            return None
+    union = lines[0][0]
+    for b in (b for line in lines for b in line):
+        union = union.merged(b) if b is not lines[0][0] else union
+    return union
 
 
 def merge_strokes(line: list) -> list:

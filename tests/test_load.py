@@ -1,7 +1,5 @@
 """A small version of `python -m bench.load`: concurrent sessions all answered right, and past the
 queue's limit a fast "Queue is full! Please try again." instead of a hang."""
-import pytest
-
 from bench.load import overflow, sessions
 from conftest import free_port
 

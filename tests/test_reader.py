@@ -201,3 +201,35 @@ def test_fast_stages_match_the_plain_numpy_they_replace():
     tight = digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
     assert np.array_equal(normalise_digit(digit), normalise_digit(tight))
     assert normalise_digit(np.zeros((10, 10), np.uint8)).max() == 0
+
+
+def test_a_digit_drawn_in_four_strokes_is_one_line_and_two_lines_that_meet_stay_two():
+    from digitsinsight.segment import Blob, group_lines, merge_stacked, merge_strokes
+
+    def lines(boxes):
+        blobs = [Blob(*box, labels=[k + 1], area=(box[2] - box[0]) * (box[3] - box[1]))
+                 for k, box in enumerate(boxes)]
+        return [[(b.x0, b.y0, b.x1, b.y1) for b in merge_strokes(line)] for line in group_lines(merge_stacked(blobs))]
+
+    # The marks of a sketched 8 (sketch validation set, seed 7): top loop, crossing tail, the knot
+    # where the loops should meet, and the bottom loop. It was read as two lines, "2" over "0".
+    eight = [(38, 33, 274, 222), (218, 185, 390, 242), (112, 224, 205, 329), (32, 292, 165, 425)]
+    assert len(lines(eight)) == 1
+    # "77" over a "1" and the hat of a 5 (hard validation set, seed 7): the lines only just meet.
+    two_lines = [(43, 71, 93, 136), (97, 78, 128, 131), (60, 162, 113, 215), (106, 151, 146, 163)]
+    assert len(lines(two_lines)) == 2
+
+
+def test_a_sketched_digit_in_pieces_reads_as_one_digit_but_two_lines_stay_two(pool):
+    from digitsinsight.segment import Blob, stacked_digit
+    # A sketched 8 (MNIST test digit) whose loops do not meet: the marks fall into two "lines",
+    # once read as "8" over "0". The marks taken together read better as one digit.
+    eight = make_set("sketch", 34, seed=21)[33]
+    assert eight.text == "8"
+    reading = read_number(eight.image)
+    assert reading.text == "8" and len(reading.digits) == 1
+    # Two lines of writing of one size are never offered as one digit, however close.
+    one, other = Blob(0, 0, 60, 100, [1], 3000), Blob(5, 105, 65, 200, [2], 3000)
+    assert stacked_digit([[one], [other]]) is None
+    assert stacked_digit([[one], [Blob(5, 105, 65, 160, [2], 1500)]]) is not None  # a piece below
+    assert stacked_digit([[one], [Blob(5, 140, 65, 200, [2], 1500)]]) is None       # ... too far below
