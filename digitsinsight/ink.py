@@ -144,10 +144,23 @@ def high_percentile(a: np.ndarray, q: float) -> float:
     return float(part[j]) + (pos - k) * (float(part[j1]) - float(part[j]))
 
 
+def ink_is_dark(grey: np.ndarray) -> bool:
+    """Polarity: the paper is the majority and the ink the minority extreme."""
+    lo, med, hi = np.percentile(grey[::2, ::2], (0.2, 50, 99.8))
+    if (med - lo) >= (hi - med):
+        return True
+    # Light ink on a dark board, or a page lit from one side with a number written small on it:
+    # there the darkest tail is paper in the shade, not ink. Look again with the lighting taken
+    # out, at the strongest mark either way.
+    h, w = grey.shape
+    small = cv2.resize(grey, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    flat = cv2.GaussianBlur(small - wide_blur(small, max(small.shape) / 16), (0, 0), 1.0)
+    return bool(-float(flat.min()) > float(flat.max()))
+
+
 def extract_ink(grey: np.ndarray) -> Ink:
     """`grey`: float32 (H, W) in [0, 1]. Returns the ink, made bright, with its mask."""
-    lo, med, hi = np.percentile(grey[::2, ::2], (0.2, 50, 99.8))
-    dark_on_light = (med - lo) >= (hi - med)
+    dark_on_light = ink_is_dark(grey)
     g = (1.0 - grey) if dark_on_light else grey.copy()
     ink = g - estimate_background(g)
     np.clip(ink, 0, None, out=ink)

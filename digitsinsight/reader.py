@@ -296,8 +296,12 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
             lines_score += logp[first + k] - penalty
     if (whole_at is not None and probs[whole_at].max() >= UNSURE_BELOW and one[whole_at] >= NOT_DIGIT_BELOW
             and logp[whole_at] - penalty > lines_score):
-        # One digit, read surely, reads better than the lines: it is one line (the line reader reads it whole).
+        # One digit, read surely, reads better than the lines: it is one line (the line reader reads it
+        # whole). It stays unsure, with the lines' reading shown: putting marks together is a guess.
+        in_lines = " over ".join("".join(str(d.digit) for d in digits if d.line == k)
+                                 for k in sorted({d.line for d in digits}))
         digits = [digit(whole_at, (whole.x0, whole.y0, whole.x1, whole.y1), 0)]
+        digits[0].other_line = in_lines
         lay = replace(lay, lines=[sorted((b for line in lay.lines for b in line), key=lambda b: b.x0)])
     # Marks the verifier is all but certain are not digits (a slip of the pen, a stray stroke
     # beside the number) are left out, and said so, as long as real digits remain.

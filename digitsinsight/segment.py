@@ -104,6 +104,9 @@ def group_lines(blobs: list) -> list:
     return [sorted(line[2], key=lambda b: b.x0) for line in join_broken_digit(lines)]
 
 
+BROKEN_DIGIT_WIDTH = 1.0  # lines joined as one digit in pieces are together at most this wide per height
+
+
 def join_broken_digit(lines: list) -> list:
     """One digit drawn in pieces one above the other is not several lines: an 8 whose loops do not
     meet, a 5 whose hat was drawn apart. Neighbouring "lines" of one or two marks each are joined
@@ -122,12 +125,12 @@ def join_broken_digit(lines: list) -> list:
             apart = max(bx0 - ax1, ax0 - bx1, 0)
             touching = gap < 0.2 * tall and across >= 0.5 * min(ax1 - ax0, bx1 - bx0)
             piece = min(ha, hb) < 0.6 * tall and gap < 0.6 * tall and apart < 0.3 * tall
-            # An 8 drawn in four strokes (two loops, the knot, a crossing tail) can leave three
-            # marks in one "line": lines that overlap top to bottom (not just meet: two lines of
-            # writing may) may hold four marks between them.
-            overlapping = gap < -0.05 * tall and len(above[2]) + len(line[2]) <= 4
-            few = len(above[2]) <= 2 and len(line[2]) <= 2 or overlapping
-            if few and (touching or piece):
+            few = len(above[2]) <= 2 and len(line[2]) <= 2
+            # Lines that touch are one digit only if together they are about as wide as tall: two
+            # lines of writing, each of touching digits (two marks), are wider. (A wider digit in
+            # pieces, an 8 with a long tail, is for stacked_digit and the reader.)
+            narrow = max(ax1, bx1) - min(ax0, bx0) <= BROKEN_DIGIT_WIDTH * (max(above[1], line[1]) - above[0])
+            if few and (touching and narrow or piece):
                 out[-1] = [above[0], max(above[1], line[1]), above[2] + line[2]]
                 continue
         out.append(line)
@@ -135,22 +138,26 @@ def join_broken_digit(lines: list) -> list:
 
 
 STACKED_MARKS = 6      # a digit drawn in pieces has at most this many marks
-STACKED_GAP = 0.25     # ... its "lines" are at most this far apart (times the taller's height)
-STACKED_SMALLER = 0.7  # ... and the lower or upper ones are pieces: at most this times as tall
+STACKED_GAP = 0.25     # ... its "lines" are at most this far apart (times the tallest one's height)
+STACKED_SMALLER = 0.7  # ... and all but the tallest are pieces: at most this times as tall,
+STACKED_TOUCH = 0.05   # ... or the lines all but touch (at most this far apart)
 
 
 def stacked_digit(lines: list) -> "Blob | None":
     """All the marks as one blob, when the "lines" may be one digit drawn in pieces (the loops of an
-    8 that do not meet, a 9 whose stem was drawn apart): few marks, lines that almost touch, and
-    each next to a taller one, not two lines of writing of one size. Whether it is read as one
-    digit is for the reader to decide (it compares the readings)."""
+    8 that do not meet, a 9 whose stem was drawn apart): few marks, and lines that are close and
+    either touch or are pieces beside one taller line (two lines of writing have one size and a
+    gap between them). Whether it is read as one digit is for the reader to decide: it compares
+    the readings."""
     if len(lines) < 2 or sum(len(line) for line in lines) > STACKED_MARKS:
         return None
     spans = [(min(b.y0 for b in line), max(b.y1 for b in line)) for line in lines]
-    for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
-        tall, short = max(a1 - a0, b1 - b0), min(a1 - a0, b1 - b0)
-        if b0 - a1 > STACKED_GAP * tall or short > STACKED_SMALLER * tall:
-            return None
+    heights = sorted(y1 - y0 for y0, y1 in spans)
+    gap = max(b0 - a1 for (a0, a1), (b0, b1) in zip(spans, spans[1:]))
+    pieces = heights[-2] <= STACKED_SMALLER * heights[-1]
+    touching = gap <= STACKED_TOUCH * heights[-1]
+    if gap > STACKED_GAP * heights[-1] or not (pieces or touching):
+        return None
     union = lines[0][0]
     for b in (b for line in lines for b in line):
         union = union.merged(b) if b is not lines[0][0] else union
