@@ -272,7 +272,7 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         plans.append((line_no, pieces, starts[-1], first))
     # Lines that may be one digit drawn in pieces: the marks taken together are one more candidate.
     whole, whole_at = stacked_digit(lay.lines), None
-    if whole is not None and whole.w <= JOIN_WIDTH * whole.h:
+    if whole is not None:
         whole_at = len(crops)
         crops.append(normalise_digit(blob_mask(lay.labels, whole)))
     batch = np.stack(crops)

@@ -4,12 +4,13 @@
 2. Components are grouped into lines of writing by vertical overlap.
 3. Within a line, strokes of one digit that do not touch (the hat of a 5, an open 4) are
    merged: they sit above one another rather than side by side. A digit drawn in pieces one
-   above the other (an 8 whose loops do not meet) can look like lines of its own: lines that
-   overlap are joined, and `stacked_digit` offers all the marks as one digit for the reader to try.
+   above the other (an 8 whose loops do not meet) can look like lines of its own: narrow lines
+   that touch are joined, and `stacked_digit` offers all the marks as one digit for the reader to try.
 4. Blobs wider than a digit may hold touching digits: `cut_candidates` proposes where to
    cut them (valleys of the column profile, after undoing the writing's slant); the reader
    lets the classifier choose among the cuts (recognition-based segmentation).
 """
+import functools
 from dataclasses import dataclass, field
 
 import cv2
@@ -141,13 +142,14 @@ STACKED_MARKS = 6      # a digit drawn in pieces has at most this many marks
 STACKED_GAP = 0.25     # ... its "lines" are at most this far apart (times the tallest one's height)
 STACKED_SMALLER = 0.7  # ... and all but the tallest are pieces: at most this times as tall,
 STACKED_TOUCH = 0.05   # ... or the lines all but touch (at most this far apart)
+STACKED_WIDTH = 1.5    # ... and together they are at most this times as wide as tall
 
 
 def stacked_digit(lines: list) -> "Blob | None":
     """All the marks as one blob, when the "lines" may be one digit drawn in pieces (the loops of an
-    8 that do not meet, a 9 whose stem was drawn apart): few marks, and lines that are close and
-    either touch or are pieces beside one taller line (two lines of writing have one size and a
-    gap between them). Whether it is read as one digit is for the reader to decide: it compares
+    8 that do not meet, a 9 whose stem was drawn apart): few marks, no wider together than a digit
+    with a tail, and lines that are close and either touch or are pieces beside one taller line
+    (two lines of writing have one size and a gap between them). Whether it is read as one digit is for the reader to decide: it compares
     the readings."""
     if len(lines) < 2 or sum(len(line) for line in lines) > STACKED_MARKS:
         return None
@@ -158,10 +160,8 @@ def stacked_digit(lines: list) -> "Blob | None":
     touching = gap <= STACKED_TOUCH * heights[-1]
     if gap > STACKED_GAP * heights[-1] or not (pieces or touching):
         return None
-    union = lines[0][0]
-    for b in (b for line in lines for b in line):
-        union = union.merged(b) if b is not lines[0][0] else union
-    return union
+    union = functools.reduce(Blob.merged, (b for line in lines for b in line))
+    return union if union.w <= STACKED_WIDTH * union.h else None
 
 
 def merge_strokes(line: list) -> list:
