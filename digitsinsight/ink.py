@@ -3,7 +3,8 @@
 1. Polarity: the background is the majority, the ink the minority extreme, so dark ink
    on light paper and light chalk on a dark board are both found and turned ink-bright.
 2. Lighting: gradients, shadows and vignetting vary slowly, so a morphological opening
-   with a kernel wider than any stroke estimates the paper alone; subtracting it leaves ink.
+   with a kernel wider than any stroke estimates the paper alone; subtracting it leaves ink,
+   and dark ink is then measured as a share of the paper's brightness around it.
 3. Threshold: Otsu on the flattened ink, clamped so faint ruled lines and noise stay out.
 4. Ruled and squared paper: long thin horizontal or vertical runs that are fainter than
    the writing are removed.
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-MIN_CONTRAST = 0.10   # below this (in units of full black-to-white) there is no ink
+MIN_CONTRAST = 0.10   # below this (ink darker than the paper by this share of its brightness) there is no ink
+DARKEST_PAPER = 0.2   # paper is not taken to be darker than this when ink is measured against it
 
 
 @dataclass
@@ -21,7 +23,7 @@ class Ink:
     strength: np.ndarray    # float32 (H, W): 0 paper, about 1 for full-strength ink
     mask: np.ndarray        # uint8 (H, W): 1 where there is ink
     dark_on_light: bool
-    contrast: float         # ink-minus-paper, in [0, 1]
+    contrast: float         # ink-minus-paper (for dark ink, as a share of the paper's brightness), in [0, 1]
 
 
 def _odd(n: float) -> int:
@@ -162,7 +164,13 @@ def extract_ink(grey: np.ndarray) -> Ink:
     """`grey`: float32 (H, W) in [0, 1]. Returns the ink, made bright, with its mask."""
     dark_on_light = ink_is_dark(grey)
     g = (1.0 - grey) if dark_on_light else grey.copy()
-    ink = g - estimate_background(g)
+    bg = estimate_background(g)
+    ink = g - bg
+    if dark_on_light:
+        # Shade dims paper and ink alike (light times reflectance), so ink is measured against the
+        # paper around it: in a shadow or a dim corner it is then as strong as in full light.
+        paper = np.subtract(1.0, bg, out=bg)
+        ink /= np.maximum(paper, DARKEST_PAPER, out=paper)
     np.clip(ink, 0, None, out=ink)
     # Strength of the real ink: a high point of the lightly blurred ink, robust to salt noise.
     blurred = cv2.GaussianBlur(ink, (0, 0), 1.0)

@@ -92,3 +92,14 @@ def test_stroke_width_jitter_thickens_and_thins(mnist):
     ink = x.sum(dim=(1, 2, 3))
     assert (thick.sum(dim=(1, 2, 3)) >= ink - 1e-4).all() and (thin.sum(dim=(1, 2, 3)) <= ink + 1e-4).all()
     assert thick.sum() > 1.1 * ink.sum() and thin.sum() < 0.95 * ink.sum()
+
+
+def test_held_out_last_keeps_the_validation_benchmarks_digits_unseen():
+    from training.sequence import SPLIT
+    from training.train import split_train_val
+    images = np.arange(60_000, dtype=np.int64)  # each "image" is its own index
+    (train_x, _), (val_x, _) = split_train_val(images, images, 5000, seed=0, held_out="last")
+    assert val_x.min() == SPLIT == 55_000 and train_x.max() == SPLIT - 1   # bench.reader --digits validation
+    assert len(train_x) == 55_000 and len(np.intersect1d(train_x, val_x)) == 0
+    (train_r, _), (val_r, _) = split_train_val(images, images, 5000, seed=0)
+    assert len(val_r) == 5000 and (val_r >= SPLIT).mean() < 0.2             # the older random draw

@@ -25,7 +25,8 @@ def calibrate_folder(folder: Path, val_size: int | None = None, seed: int | None
     val_size = val_size if val_size is not None else recipe.get("val_size", 5000)
     seed = seed if seed is not None else recipe.get("seed", 0)
     data = load_mnist(verbose=False)
-    _, (val_x, val_y) = split_train_val(data.train_images, data.train_labels, val_size, seed)
+    _, (val_x, val_y) = split_train_val(data.train_images, data.train_labels, val_size, seed,
+                                        recipe.get("held_out", "random"))
     result = fit_temperature(load_model(f"local-dir:{folder}"), val_x, val_y)
     metrics["calibration"] = result
     metrics_file.write_text(json.dumps(metrics, indent=1) + "\n")

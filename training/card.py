@@ -59,7 +59,11 @@ whole handwritten numbers: the app finds and normalises each digit, then asks th
 
 Trained with `python -m training.train` from the DigitsInSight repository on
 {{ train_digits }} training digits; {{ val_digits }} further training digits were held out
-to choose the settings. The test set was used once, for the figures on this card.
+to choose the settings (`held_out` "last": training digits 55,000+, which the line reader and
+the reader's validation benchmark also keep unseen). The test set was used once, for the
+figures on this card. `reader_style` is the share of training digits shown re-drawn the way
+the reader prepares them (binary ink at a random size and pen width, then the reader's own
+normalisation).
 
 | setting | value |
 |---|---|
@@ -163,7 +167,7 @@ def render(metrics: dict, baselines: dict | None, repo_id: str, bench: dict | No
         model_name=f"DigitNet ({metrics['architecture']})", eval_results=eval_results)
     recipe = metrics.get("recipe", {})
     shown = ["model", "epochs", "batch_size", "optimizer", "lr", "schedule", "weight_decay",
-             "label_smoothing", "ema", "ema_decay", "drop_rate", "seed", "processes"]
+             "label_smoothing", "ema", "ema_decay", "drop_rate", "reader_style", "held_out", "seed", "processes"]
     augment = recipe.get("augment") or {}
     digits = range(10)
     cm = metrics["confusion_matrix"]

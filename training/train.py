@@ -1,6 +1,6 @@
 """Train DigitNet on MNIST and write a timm Hub-format `weights/` folder.
 
-    python -m training.train                          # the shipped recipe (about 30 min on 2 CPU cores)
+    python -m training.train                          # the shipped recipe (2 min on one H200 GPU; 75 s an epoch on 2 CPU cores)
     python -m training.train --epochs 2 --limit 2000  # a quick smoke run
     torchrun --nproc_per_node 2 -m training.train     # DistributedDataParallel (gloo on CPU, NCCL on GPUs)
 
@@ -37,7 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         prog="python -m training.train", description=__doc__,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--model", default="digitnet_l", help="timm architecture (digitnet_s, digitnet_m, digitnet_l)")
-    p.add_argument("--epochs", type=int, default=16)
+    p.add_argument("--epochs", type=int, default=32)
     p.add_argument("--batch-size", type=int, default=128, help="global batch size, split across processes")
     p.add_argument("--lr", type=float, default=4e-3, help="peak learning rate of the OneCycle schedule")
     p.add_argument("--weight-decay", type=float, default=5e-4, help="AdamW decoupled weight decay")
@@ -45,7 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ema-decay", type=float, default=0.999, help="0 turns the weight EMA off")
     p.add_argument("--drop-rate", type=float, default=0.1, help="dropout before the classifier")
     p.add_argument("--no-augment", action="store_true", help="train on the digits as they are")
-    p.add_argument("--reader-style", type=float, default=0.0,
+    p.add_argument("--reader-style", type=float, default=0.5,
                    help="share of training digits shown as the reader prepares them: re-drawn at a random size "
                         "and pen width, binarised, and normalised by digitsinsight.normalise.normalise_digit")
     p.add_argument("--extra-data", action="append", default=[], metavar="SOURCE",
@@ -55,9 +55,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--extra-repeat", type=int, default=5,
                    help="how many times per epoch each correction digit is shown (they are few)")
     p.add_argument("--val-size", type=int, default=5000, help="digits held out of training to choose settings")
+    p.add_argument("--held-out", choices=("random", "last"), default="last",
+                   help="which training digits are held out: a seeded random draw, or the last --val-size "
+                        "(55,000+: the digits the line reader and bench.reader --digits validation hold out)")
     p.add_argument("--limit", type=int, default=0, help="use only this many training digits (smoke tests)")
     p.add_argument("--test-limit", type=int, default=0, help="evaluate on only this many test digits")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=4, help="4 gave the shipped model")
     p.add_argument("--threads", type=int, default=0, help="CPU threads per process (0: torch's default)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--output", type=Path, default=REPO_ROOT / "weights", help="where the trained model is written")
@@ -83,10 +86,15 @@ def setup_distributed(device_arg: str):
     return rank, world, device
 
 
-def split_train_val(images, labels, val_size: int, seed: int):
-    """A fixed, stratification-free random split of the 60,000 training digits."""
-    order = np.random.default_rng(seed).permutation(len(labels))
-    val, train = order[:val_size], order[val_size:]
+def split_train_val(images, labels, val_size: int, seed: int, held_out: str = "random"):
+    """A fixed split of the 60,000 training digits: a seeded random draw is held out, or the last
+    `val_size` digits, so that one set of digits stays unseen by every model the reader uses."""
+    if held_out == "last":
+        cut = len(labels) - val_size
+        val, train = np.arange(cut, len(labels)), np.arange(cut)
+    else:
+        order = np.random.default_rng(seed).permutation(len(labels))
+        val, train = order[:val_size], order[val_size:]
     return (images[train], labels[train]), (images[val], labels[val])
 
 
@@ -127,7 +135,7 @@ def main(argv=None) -> dict:
     data = load_mnist(verbose=main_process)
     log(f"data: {data.source}")
     (train_x, train_y), (val_x, val_y) = split_train_val(
-        data.train_images, data.train_labels, args.val_size, args.seed)
+        data.train_images, data.train_labels, args.val_size, args.seed, args.held_out)
     if args.limit:
         train_x, train_y = train_x[:args.limit], train_y[:args.limit]
     extra = add_corrections(args.extra_data, args.extra_repeat, log) if args.extra_data else None
@@ -156,15 +164,15 @@ def main(argv=None) -> dict:
         optimizer, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15)
     aug_cfg = AugmentConfig()
     gen = torch.Generator(device=device).manual_seed(args.seed * 1000 + rank)
-    pick_gen = torch.Generator().manual_seed(args.seed * 1000 + rank + 1)
 
     start_epoch, history, wall_before = 0, [], 0.0
     if args.resume:
         state = checkpoint.load(args.checkpoint_dir, model, ema, optimizer, scheduler, gen)
         saved = state["args"]
-        changed = [k for k in ("model", "epochs", "batch_size", "lr", "val_size", "limit", "seed", "extra_data",
-                               "extra_fingerprint")
-                   if saved.get(k, [] if k == "extra_data" else None) != getattr(args, k)]
+        before = {"extra_data": [], "held_out": "random"}  # what checkpoints without these keys used
+        changed = [k for k in ("model", "epochs", "batch_size", "lr", "val_size", "held_out", "limit", "seed",
+                               "extra_data", "extra_fingerprint")
+                   if saved.get(k, before.get(k)) != getattr(args, k)]
         if changed:  # the schedule and the split are fixed at the start of a run
             raise SystemExit(f"--resume: {', '.join(changed)} differ from the checkpointed run; "
                              f"use the same settings ({ {k: saved.get(k) for k in changed} })")
@@ -187,6 +195,8 @@ def main(argv=None) -> dict:
         ddp_model.train()
         # Every rank draws the same permutation and takes its own slice of each batch.
         perm = torch.randperm(len(train_y), generator=torch.Generator().manual_seed(args.seed + epoch))
+        # Which digits are shown reader-style: drawn per epoch, so a run resumed at an epoch sees the same.
+        pick_gen = torch.Generator().manual_seed((args.seed * 1000 + rank + 1) * 1000 + epoch)
         total_loss, seen = 0.0, 0
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{args.epochs}", leave=False,
                    disable=args.no_progress or not main_process, file=sys.stderr)
