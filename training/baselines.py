@@ -45,13 +45,15 @@ def main(argv=None) -> dict:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--limit", type=int, default=0, help="train on only the first N training digits")
     p.add_argument("--val-size", type=int, default=5000, help="same hold-out as training.train")
-    p.add_argument("--seed", type=int, default=0, help="same split seed as training.train")
+    p.add_argument("--seed", type=int, default=4, help="same split seed as training.train")
+    p.add_argument("--held-out", choices=("random", "last"), default="last", help="same hold-out as training.train")
     p.add_argument("--model", default=None, help="CNN source for its row (default: bundled weights/)")
     p.add_argument("--out", type=Path, default=BUNDLED_WEIGHTS / "baselines.json")
     args = p.parse_args(argv)
 
     data = load_mnist(verbose=False)
-    (train_x, train_y), _ = split_train_val(data.train_images, data.train_labels, args.val_size, args.seed)
+    (train_x, train_y), _ = split_train_val(data.train_images, data.train_labels, args.val_size, args.seed,
+                                         args.held_out)
     if args.limit:
         train_x, train_y = train_x[:args.limit], train_y[:args.limit]
     flat_train = train_x.reshape(len(train_x), -1).astype(np.float32) / 255
