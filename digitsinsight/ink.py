@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-MIN_CONTRAST = 0.10   # below this (ink darker than the paper by this share of its brightness) there is no ink
+MIN_CONTRAST = 0.10   # below this ink-minus-paper (dark ink: as a share of the paper's brightness) there is no ink
 DARKEST_PAPER = 0.2   # paper is not taken to be darker than this when ink is measured against it
+SHADED_PAPER = 0.3    # ... and only when no paper is darker than this share of the lit paper (else: a dark surround)
 
 
 @dataclass
@@ -168,9 +169,13 @@ def extract_ink(grey: np.ndarray) -> Ink:
     ink = g - bg
     if dark_on_light:
         # Shade dims paper and ink alike (light times reflectance), so ink is measured against the
-        # paper around it: in a shadow or a dim corner it is then as strong as in full light.
+        # paper around it: in a shadow or a dim corner it is then as strong as in full light. Not
+        # when part of the "paper" is far darker than the rest (a page on a dark desk): the dark
+        # surround is no paper, and dividing by it would make its noise and edges look like ink.
         paper = np.subtract(1.0, bg, out=bg)
-        ink /= np.maximum(paper, DARKEST_PAPER, out=paper)
+        lit = high_percentile(grey[::4, ::4], 99)  # the brightest paper in the picture itself
+        if float(paper[::4, ::4].min()) >= SHADED_PAPER * lit:
+            ink /= np.maximum(paper, DARKEST_PAPER, out=paper)
     np.clip(ink, 0, None, out=ink)
     # Strength of the real ink: a high point of the lightly blurred ink, robust to salt noise.
     blurred = cv2.GaussianBlur(ink, (0, 0), 1.0)

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -60,6 +61,13 @@ def test_training_writes_a_loadable_hub_folder_and_resumes_exactly(tmp_path):
                           "--checkpoint-dir", str(tmp_path / "split" / "ckpt"), "--output", str(tmp_path / "x")],
                          env=subprocess_env(), capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
     assert bad.returncode != 0 and "epochs" in bad.stderr
+    # ... and so is resuming with other digits shown reader-style, or another hold-out.
+    for option, value, key in (("--reader-style", "0", "reader_style"), ("--held-out", "random", "held_out")):
+        other = subprocess.run([sys.executable, "-m", "training.train", *SMALL, "--epochs", "2", "--resume",
+                                option, value, "--checkpoint-dir", str(tmp_path / "split" / "ckpt"),
+                                "--output", str(tmp_path / "y")],
+                               env=subprocess_env(), capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
+        assert other.returncode != 0 and key in other.stderr
 
 
 def test_distributed_training_on_two_cpu_processes(tmp_path):
@@ -103,3 +111,5 @@ def test_held_out_last_keeps_the_validation_benchmarks_digits_unseen():
     assert len(train_x) == 55_000 and len(np.intersect1d(train_x, val_x)) == 0
     (train_r, _), (val_r, _) = split_train_val(images, images, 5000, seed=0)
     assert len(val_r) == 5000 and (val_r >= SPLIT).mean() < 0.2             # the older random draw
+    with pytest.raises(ValueError):
+        split_train_val(images, images, 5000, seed=0, held_out="lats")

@@ -59,11 +59,8 @@ whole handwritten numbers: the app finds and normalises each digit, then asks th
 
 Trained with `python -m training.train` from the DigitsInSight repository on
 {{ train_digits }} training digits; {{ val_digits }} further training digits were held out
-to choose the settings (`held_out` "last": training digits 55,000+, which the line reader and
-the reader's validation benchmark also keep unseen). The test set was used once, for the
-figures on this card. `reader_style` is the share of training digits shown re-drawn the way
-the reader prepares them (binary ink at a random size and pen width, then the reader's own
-normalisation).
+to choose the settings{{ split_note }}. The test set was used once, for the figures on this
+card.{{ reader_note }}
 
 | setting | value |
 |---|---|
@@ -187,6 +184,13 @@ def render(metrics: dict, baselines: dict | None, repo_id: str, bench: dict | No
         val_acc=f"{100 * metrics['val_accuracy']:.2f}" if metrics.get("val_accuracy") is not None else "n/a",
         train_digits=f"{metrics.get('train_digits', 0):,}", val_digits=f"{metrics.get('val_digits', 0):,}",
         recipe_rows=table_rows((k, recipe[k]) for k in shown if k in recipe),
+        split_note=(f" (`held_out` \"last\": training digits {60_000 - metrics.get('val_digits', 5000):,}+"
+                    + (", which the line reader and the reader's validation benchmark also keep unseen)"
+                       if metrics.get("val_digits", 5000) == 5000 else ")")
+                    if recipe.get("held_out") == "last" else ""),
+        reader_note=(" `reader_style` is the share of training digits shown re-drawn the way the reader "
+                     "prepares them (binary ink at a random size and pen width, then the reader's own "
+                     "normalisation)." if recipe.get("reader_style") else ""),
         augment=", ".join(f"{k} {v}" for k, v in augment.items()) or "none",
         digit_header=" | ".join(str(d) for d in digits), digit_rule="---|" * 10,
         per_class=" | ".join(f"{100 * a:.2f}" for a in metrics["per_class_accuracy"]),

@@ -57,7 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--val-size", type=int, default=5000, help="digits held out of training to choose settings")
     p.add_argument("--held-out", choices=("random", "last"), default="last",
                    help="which training digits are held out: a seeded random draw, or the last --val-size "
-                        "(55,000+: the digits the line reader and bench.reader --digits validation hold out)")
+                        "(with the default 5,000: digits 55,000+, which the line reader and "
+                        "bench.reader --digits validation also hold out)")
     p.add_argument("--limit", type=int, default=0, help="use only this many training digits (smoke tests)")
     p.add_argument("--test-limit", type=int, default=0, help="evaluate on only this many test digits")
     p.add_argument("--seed", type=int, default=4, help="4 gave the shipped model")
@@ -92,9 +93,11 @@ def split_train_val(images, labels, val_size: int, seed: int, held_out: str = "r
     if held_out == "last":
         cut = len(labels) - val_size
         val, train = np.arange(cut, len(labels)), np.arange(cut)
-    else:
+    elif held_out == "random":
         order = np.random.default_rng(seed).permutation(len(labels))
         val, train = order[:val_size], order[val_size:]
+    else:
+        raise ValueError(f"held_out must be 'random' or 'last', not {held_out!r}")
     return (images[train], labels[train]), (images[val], labels[val])
 
 
@@ -169,13 +172,13 @@ def main(argv=None) -> dict:
     if args.resume:
         state = checkpoint.load(args.checkpoint_dir, model, ema, optimizer, scheduler, gen)
         saved = state["args"]
-        before = {"extra_data": [], "held_out": "random"}  # what checkpoints without these keys used
-        changed = [k for k in ("model", "epochs", "batch_size", "lr", "val_size", "held_out", "limit", "seed",
-                               "extra_data", "extra_fingerprint")
+        before = {"extra_data": [], "held_out": "random", "reader_style": 0.0}  # checkpoints older than these keys
+        changed = [k for k in ("model", "epochs", "batch_size", "lr", "val_size", "held_out", "reader_style", "limit",
+                               "seed", "extra_data", "extra_fingerprint")
                    if saved.get(k, before.get(k)) != getattr(args, k)]
-        if changed:  # the schedule and the split are fixed at the start of a run
+        if changed:  # the schedule, the split and the digits shown are fixed at the start of a run
             raise SystemExit(f"--resume: {', '.join(changed)} differ from the checkpointed run; "
-                             f"use the same settings ({ {k: saved.get(k) for k in changed} })")
+                             f"use the same settings ({ {k: saved.get(k, before.get(k)) for k in changed} })")
         start_epoch, history, wall_before = state["epoch"], state["history"], state["wall_seconds"]
         log(f"resumed after epoch {start_epoch} from {args.checkpoint_dir}")
 
