@@ -149,8 +149,8 @@ def stacked_digit(lines: list) -> "Blob | None":
     """All the marks as one blob, when the "lines" may be one digit drawn in pieces (the loops of an
     8 that do not meet, a 9 whose stem was drawn apart): few marks, no wider together than a digit
     with a tail, and lines that are close and either touch or are pieces beside one taller line
-    (two lines of writing have one size and a gap between them). Whether it is read as one digit is for the reader to decide: it compares
-    the readings."""
+    (two lines of writing have one size and a gap between them). Whether it is read as one digit
+    is for the reader to decide: it compares the readings."""
     if len(lines) < 2 or sum(len(line) for line in lines) > STACKED_MARKS:
         return None
     spans = [(min(b.y0 for b in line), max(b.y1 for b in line)) for line in lines]

@@ -22,7 +22,7 @@ from sklearn.svm import SVC
 from digitsinsight.weights import BUNDLED_WEIGHTS, load_model
 from training.data import load_mnist
 from training.metrics import predict_proba
-from training.train import split_train_val
+from training.train import recipe_split
 
 
 def baseline_models() -> dict:
@@ -44,16 +44,20 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(prog="python -m training.baselines", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--limit", type=int, default=0, help="train on only the first N training digits")
-    p.add_argument("--val-size", type=int, default=5000, help="same hold-out as training.train")
-    p.add_argument("--seed", type=int, default=4, help="same split seed as training.train")
-    p.add_argument("--held-out", choices=("random", "last"), default="last", help="same hold-out as training.train")
+    p.add_argument("--val-size", type=int, default=None, help="default: the CNN's recipe in its metrics.json")
+    p.add_argument("--seed", type=int, default=None, help="default: the CNN's recipe")
+    p.add_argument("--held-out", choices=("random", "last"), default=None, help="default: the CNN's recipe")
     p.add_argument("--model", default=None, help="CNN source for its row (default: bundled weights/)")
     p.add_argument("--out", type=Path, default=BUNDLED_WEIGHTS / "baselines.json")
     args = p.parse_args(argv)
 
     data = load_mnist(verbose=False)
-    (train_x, train_y), _ = split_train_val(data.train_images, data.train_labels, args.val_size, args.seed,
-                                         args.held_out)
+    cnn = load_model(args.model)
+    metrics_file = Path(cnn.pretrained_cfg["folder"]) / "metrics.json"
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+    # The CNN's own training split, so all three learn from the same digits.
+    (train_x, train_y), _ = recipe_split(data.train_images, data.train_labels, metrics.get("recipe", {}),
+                                         val_size=args.val_size, seed=args.seed, held_out=args.held_out)
     if args.limit:
         train_x, train_y = train_x[:args.limit], train_y[:args.limit]
     flat_train = train_x.reshape(len(train_x), -1).astype(np.float32) / 255
@@ -68,9 +72,6 @@ def main(argv=None) -> dict:
         rows.append({"model": name, "test_accuracy": round(float((pred == test_y).mean()), 5),
                      "fit_seconds": round(fit_s, 2), "predict_seconds": round(predict_s, 2)})
 
-    cnn = load_model(args.model)
-    metrics_file = Path(cnn.pretrained_cfg["folder"]) / "metrics.json"
-    metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
     probs, predict_s = timed(predict_proba, cnn, data.test_images)
     rows.append({"model": f"DigitNet CNN ({metrics.get('architecture', 'digitnet')})",
                  "test_accuracy": round(float((probs.argmax(1) == test_y).mean()), 5),

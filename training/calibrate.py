@@ -17,16 +17,14 @@ from training.metrics import fit_temperature
 
 
 def calibrate_folder(folder: Path, val_size: int | None = None, seed: int | None = None) -> dict:
-    from training.train import split_train_val
+    from training.train import recipe_split
 
     metrics_file = folder / "metrics.json"
     metrics = json.loads(metrics_file.read_text())
-    recipe = metrics.get("recipe", {})  # by default, the very split the model was trained with
-    val_size = val_size if val_size is not None else recipe.get("val_size", 5000)
-    seed = seed if seed is not None else recipe.get("seed", 0)
     data = load_mnist(verbose=False)
-    _, (val_x, val_y) = split_train_val(data.train_images, data.train_labels, val_size, seed,
-                                        recipe.get("held_out", "random"))
+    # By default, the very split the model was trained with.
+    _, (val_x, val_y) = recipe_split(data.train_images, data.train_labels, metrics.get("recipe", {}),
+                                     val_size=val_size, seed=seed)
     result = fit_temperature(load_model(f"local-dir:{folder}"), val_x, val_y)
     metrics["calibration"] = result
     metrics_file.write_text(json.dumps(metrics, indent=1) + "\n")

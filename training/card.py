@@ -153,6 +153,20 @@ def bench_section(summary: dict | None) -> str:
     return "\n".join(lines)
 
 
+READER_NOTE = (" `reader_style` is the share of training digits shown re-drawn the way the reader prepares "
+               "them (binary ink at a random size and pen width, then the reader's own normalisation).")
+
+
+def split_note(recipe: dict) -> str:
+    """What `held_out` "last" means, for the sentence on the held-out digits."""
+    if recipe.get("held_out") != "last":
+        return ""
+    if recipe.get("val_size", 5000) == 5000:  # the digits training.sequence leaves out too (SPLIT = 55,000)
+        return (" (`held_out` \"last\": training digits 55,000+, which the line reader and the reader's "
+                "validation benchmark also keep unseen)")
+    return " (`held_out` \"last\": the last ones)"
+
+
 def render(metrics: dict, baselines: dict | None, repo_id: str, bench: dict | None = None) -> str:
     acc = 100 * metrics["test_accuracy"]
     eval_results = [EvalResult(task_type="image-classification", dataset_type="mnist", dataset_name="MNIST",
@@ -184,13 +198,8 @@ def render(metrics: dict, baselines: dict | None, repo_id: str, bench: dict | No
         val_acc=f"{100 * metrics['val_accuracy']:.2f}" if metrics.get("val_accuracy") is not None else "n/a",
         train_digits=f"{metrics.get('train_digits', 0):,}", val_digits=f"{metrics.get('val_digits', 0):,}",
         recipe_rows=table_rows((k, recipe[k]) for k in shown if k in recipe),
-        split_note=(f" (`held_out` \"last\": training digits {60_000 - metrics.get('val_digits', 5000):,}+"
-                    + (", which the line reader and the reader's validation benchmark also keep unseen)"
-                       if metrics.get("val_digits", 5000) == 5000 else ")")
-                    if recipe.get("held_out") == "last" else ""),
-        reader_note=(" `reader_style` is the share of training digits shown re-drawn the way the reader "
-                     "prepares them (binary ink at a random size and pen width, then the reader's own "
-                     "normalisation)." if recipe.get("reader_style") else ""),
+        split_note=split_note(recipe),
+        reader_note=READER_NOTE if recipe.get("reader_style") else "",
         augment=", ".join(f"{k} {v}" for k, v in augment.items()) or "none",
         digit_header=" | ".join(str(d) for d in digits), digit_rule="---|" * 10,
         per_class=" | ".join(f"{100 * a:.2f}" for a in metrics["per_class_accuracy"]),

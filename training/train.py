@@ -101,6 +101,15 @@ def split_train_val(images, labels, val_size: int, seed: int, held_out: str = "r
     return (images[train], labels[train]), (images[val], labels[val])
 
 
+def recipe_split(images, labels, recipe: dict, **overrides):
+    """The split a trained model's recipe (its metrics.json) used, unless `overrides` (val_size, seed,
+    held_out) say otherwise; recipes from before --held-out drew the validation digits at random."""
+    def setting(key, default):
+        return overrides[key] if overrides.get(key) is not None else recipe.get(key, default)
+    return split_train_val(images, labels, setting("val_size", 5000), setting("seed", 0),
+                           setting("held_out", "random"))
+
+
 @torch.no_grad()
 def accuracy(model, images, labels, device, batch_size: int = 1000) -> float:
     return evaluate_arrays(model, images, labels, device, batch_size)["accuracy"]
