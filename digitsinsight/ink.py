@@ -88,12 +88,11 @@ def keep_strong_marks(mask: np.ndarray, strength: np.ndarray, strong: float = ST
 RULING_TILT = 10.0  # degrees: ruled or squared paper photographed up to this far off level is still found
 
 
-def ruling_tilt(mask: np.ndarray, vertical: bool) -> float:
-    """The tilt (degrees) of the mask's long horizontal (or vertical) lines: the one whose levelling
-    makes the row (column) profile peakiest. Worked out on a 4x smaller copy, coarse then fine."""
-    m = mask.T if vertical else mask
-    h, w = m.shape
-    small = cv2.resize(m.astype(np.float32), (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+def ruling_tilt(mask: np.ndarray) -> float:
+    """The tilt (degrees) of the mask's long, roughly horizontal lines: the one whose levelling
+    makes the row profile peakiest. Worked out on a 4x smaller copy, coarse then fine."""
+    h, w = mask.shape
+    small = cv2.resize(mask.astype(np.float32), (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
     sh, sw = small.shape
     pad = int(math.ceil(sw * math.tan(math.radians(RULING_TILT + 1)))) + 1
 
@@ -118,7 +117,7 @@ def long_lines(mask: np.ndarray, vertical: bool, length: int) -> np.ndarray:
     Found at half size when the picture is 200 px or more: lines are long, and it is 4x less work."""
     m = np.ascontiguousarray(mask.T) if vertical else mask
     h, w = m.shape
-    angle = ruling_tilt(m, vertical=False)
+    angle = ruling_tilt(m)
     f = 2 if min(h, w) >= 200 else 1
     small = (cv2.resize(m * 255, (w // f, h // f), interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
     sh, sw = small.shape

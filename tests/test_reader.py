@@ -344,7 +344,7 @@ def test_the_tilt_of_ruled_lines_is_found_and_they_are_taken_whole(tilt):
             if 0 <= y < 899 and x % 150:
                 mask[y:y + 2, x] = 1
     cv2.circle(mask, (600, 450), 20, 1, 3)  # a "0" written across a rule
-    assert abs(ruling_tilt(mask, vertical=False) - tilt) <= 0.25
+    assert abs(ruling_tilt(mask) - tilt) <= 0.25
     found = long_lines(mask, vertical=False, length=200)
     ring = np.zeros_like(mask)
     cv2.circle(ring, (600, 450), 20, 1, 3)
