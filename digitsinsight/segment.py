@@ -1,7 +1,8 @@
 """Ink mask -> lines of digit candidates, left to right.
 
 1. Connected components; specks and long thin rules are dropped.
-2. Components are grouped into lines of writing by vertical overlap.
+2. Components are grouped into lines of writing by vertical overlap; a piece lying inside the
+   digits of a line (the middle stroke of a 2 drawn in three) belongs to that line.
 3. Within a line, strokes of one digit that do not touch (the hat of a 5, an open 4) are
    merged: they sit above one another rather than side by side. A digit drawn in pieces one
    above the other (an 8 whose loops do not meet) can look like lines of its own: narrow lines
@@ -102,7 +103,35 @@ def group_lines(blobs: list) -> list:
         else:
             lines.append([b.y0, b.y1, [b]])
     lines.sort(key=lambda line: line[0])
+    lines = absorb_inner_lines(lines)
     return [sorted(line[2], key=lambda b: b.x0) for line in join_broken_digit(lines)]
+
+
+def _inside_line(b: Blob, line: list) -> bool:
+    """`b` lies within `line`'s height, and its centre within the box of the line's marks it overlaps
+    across: a piece of one of that line's digits (the middle stroke of a 2 drawn in three pieces)."""
+    if b.y0 < line[0] or b.y1 > line[1]:
+        return False
+    over = [a for a in line[2] if _overlap(b.x0, b.x1, a.x0, a.x1) > 0]
+    if not over:
+        return False
+    cx, cy = (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2
+    return (min(a.x0 for a in over) <= cx <= max(a.x1 for a in over)
+            and min(a.y0 for a in over) <= cy <= max(a.y1 for a in over))
+
+
+def absorb_inner_lines(lines: list) -> list:
+    """Lines are grown greedily, so a piece of a digit that sits between the digit's other pieces
+    can start a "line" of its own before the digit's line reaches its height. Such a line, each of
+    whose marks lies inside another line's digits, is part of that line."""
+    out = list(lines)
+    for line in sorted(lines, key=lambda line: line[1] - line[0]):
+        for host in out:
+            if host is not line and all(_inside_line(b, host) for b in line[2]):
+                host[2].extend(line[2])
+                out = [x for x in out if x is not line]
+                break
+    return out
 
 
 BROKEN_DIGIT_WIDTH = 1.0  # lines joined as one digit in pieces are together at most this wide per height

@@ -225,6 +225,30 @@ def test_digits_in_pieces_are_offered_as_one_digit_and_lines_of_writing_stay_lin
     assert [len(line) for line in two] == [2, 1] and stacked_digit(two) is None
 
 
+def test_a_piece_inside_a_digit_does_not_start_a_line_of_its_own():
+    from digitsinsight.segment import Blob, group_lines, merge_stacked, merge_strokes
+
+    # "2627648" (clean validation set, seed 11): its 2 is a top arc, a middle stroke and a base that
+    # do not meet. Lines grow greedily from the highest mark, so the middle stroke, which barely
+    # overlaps the arc, started a line of its own and the number read "2627648" over "1".
+    boxes = [(182, 23, 222, 79), (65, 25, 93, 39), (124, 25, 158, 79), (303, 24, 347, 80), (438, 25, 471, 83),
+             (243, 26, 284, 79), (367, 29, 415, 82), (89, 37, 98, 56), (56, 57, 107, 77)]
+    blobs = [Blob(*box, labels=[k + 1], area=(box[2] - box[0]) * (box[3] - box[1])) for k, box in enumerate(boxes)]
+    lines = [merge_strokes(line) for line in group_lines(merge_stacked(blobs))]
+    assert [len(line) for line in lines] == [7]
+    assert (lines[0][0].x0, lines[0][0].y0, lines[0][0].x1, lines[0][0].y1) == (56, 25, 107, 77)
+
+    # The same on a drawn "29": a 2 in three strokes. It read "29" over "1".
+    img = np.full((220, 300), 245, np.uint8)
+    cv2.ellipse(img, (72, 70), (34, 22), 0, 200, 360, 20, 8)
+    cv2.line(img, (98, 86), (64, 126), 20, 8)
+    cv2.line(img, (40, 158), (108, 158), 20, 8)
+    cv2.circle(img, (195, 80), 27, 20, 8)
+    cv2.line(img, (221, 86), (210, 160), 20, 8)
+    reading = read_number(img)
+    assert reading.text == "29" and len(reading.lines) == 1
+
+
 def test_a_sketched_digit_in_pieces_reads_as_one_digit_but_two_lines_stay_two(pool):
     from digitsinsight.segment import Blob, stacked_digit
     # A sketched 8 (MNIST test digit) whose loops do not meet: the marks fall into two "lines",
