@@ -115,9 +115,8 @@ def _inside_line(b: Blob, line: list) -> bool:
     over = [a for a in line[2] if _overlap(b.x0, b.x1, a.x0, a.x1) > 0]
     if not over:
         return False
-    cx, cy = (b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2
-    return (min(a.x0 for a in over) <= cx <= max(a.x1 for a in over)
-            and min(a.y0 for a in over) <= cy <= max(a.y1 for a in over))
+    union = functools.reduce(Blob.merged, over)
+    return union.x0 <= (b.x0 + b.x1) / 2 <= union.x1 and union.y0 <= (b.y0 + b.y1) / 2 <= union.y1
 
 
 def absorb_inner_lines(lines: list) -> list:
@@ -126,11 +125,10 @@ def absorb_inner_lines(lines: list) -> list:
     whose marks lies inside another line's digits, is part of that line."""
     out = list(lines)
     for line in sorted(lines, key=lambda line: line[1] - line[0]):
-        for host in out:
-            if host is not line and all(_inside_line(b, host) for b in line[2]):
-                host[2].extend(line[2])
-                out = [x for x in out if x is not line]
-                break
+        host = next((h for h in out if h is not line and all(_inside_line(b, h) for b in line[2])), None)
+        if host is not None:
+            host[2].extend(line[2])
+            out = [x for x in out if x is not line]
     return out
 
 
