@@ -696,10 +696,28 @@ def _strokes_for(img_bytes, digit):
     return strokes
 
 
+def digit_strokes(image: np.ndarray, digit: int) -> list:
+    """The pen strokes of one uint8 28x28 MNIST digit: float (x, y) point arrays at 4x resolution
+    (112 px square). training.render redraws training digits with these too."""
+    return _strokes_for(np.ascontiguousarray(image, np.uint8).tobytes(), int(digit))
+
+
+def draw_strokes(mask: np.ndarray, strokes: list, brush: int) -> np.ndarray:
+    """Draw strokes (point arrays in `mask`'s pixels) into uint8 `mask` with a round, anti-aliased
+    brush `brush` px wide, as a sketchpad does; returns `mask`."""
+    for p in strokes:
+        pts = np.round(p * 16).astype(np.int32)  # 4 fractional bits: sub-pixel placement
+        if len(pts) > 1:
+            cv2.polylines(mask, [pts.reshape(-1, 1, 2)], False, 255, brush, cv2.LINE_AA, 4)
+        for e in (pts[0], pts[-1]):  # round caps, as a sketchpad brush has
+            cv2.circle(mask, (int(e[0]), int(e[1])), brush * 8, 255, -1, cv2.LINE_AA, 4)
+    return mask
+
+
 def sketch_digit(rng: np.random.Generator, pool: DigitPool) -> Sample:
     digit = int(rng.integers(10))
     idx = pool.sample_index(rng, digit)
-    strokes = _strokes_for(pool.images[idx].tobytes(), digit)
+    strokes = digit_strokes(pool.images[idx], digit)
     W, H = int(rng.integers(500, 801)), int(rng.integers(500, 801))
     frac = rng.uniform(0.15, 0.9)
     target = frac * H
@@ -721,13 +739,7 @@ def sketch_digit(rng: np.random.Generator, pool: DigitPool) -> Sample:
             break
         s *= 0.95
     off = np.array([rng.uniform(-lo[0], W - hi[0]), rng.uniform(-lo[1], H - hi[1])])
-    mask = np.zeros((H, W), np.uint8)
-    for p in tr:
-        pts = np.round((p + off) * 16).astype(np.int32)
-        if len(pts) > 1:
-            cv2.polylines(mask, [pts.reshape(-1, 1, 2)], False, 255, brush, cv2.LINE_AA, 4)
-        for e in (pts[0], pts[-1]):  # round caps, as a sketchpad brush has
-            cv2.circle(mask, (int(e[0]), int(e[1])), brush * 8, 255, -1, cv2.LINE_AA, 4)
+    mask = draw_strokes(np.zeros((H, W), np.uint8), [p + off for p in tr], brush)
     transparent = rng.random() < 0.5
     if transparent:
         img = np.zeros((H, W, 4), np.uint8)

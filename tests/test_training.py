@@ -62,7 +62,8 @@ def test_training_writes_a_loadable_hub_folder_and_resumes_exactly(tmp_path):
                          env=subprocess_env(), capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
     assert bad.returncode != 0 and "epochs" in bad.stderr
     # ... and so is resuming with other digits shown reader-style, or another hold-out.
-    for option, value, key in (("--reader-style", "0", "reader_style"), ("--held-out", "random", "held_out")):
+    for option, value, key in (("--reader-style", "0", "reader_style"), ("--sketch-style", "0.3", "sketch_style"),
+                               ("--held-out", "random", "held_out")):
         other = subprocess.run([sys.executable, "-m", "training.train", *SMALL, "--epochs", "2", "--resume",
                                 option, value, "--checkpoint-dir", str(tmp_path / "split" / "ckpt"),
                                 "--output", str(tmp_path / "y")],
@@ -113,3 +114,25 @@ def test_held_out_last_keeps_the_validation_benchmarks_digits_unseen():
     assert len(val_r) == 5000 and (val_r >= SPLIT).mean() < 0.2             # the older random draw
     with pytest.raises(ValueError):
         split_train_val(images, images, 5000, seed=0, held_out="lats")
+
+
+def test_sketch_style_digits_are_brush_strokes_the_classifier_reads_and_are_cached(mnist, tmp_path):
+    from digitsinsight.reader import classify
+    from digitsinsight.weights import load_model
+    from training.render import render_as_sketch
+    images, labels = mnist.train_images[:120], mnist.train_labels[:120]
+    sketched = render_as_sketch(images, labels, seed=3, processes=2, cache_dir=tmp_path)
+    assert sketched.shape == images.shape and sketched.dtype == np.uint8
+    assert list(tmp_path.glob("sketch_*_3.npz"))                       # kept for the next run
+    assert np.array_equal(render_as_sketch(images, labels, seed=3, cache_dir=tmp_path), sketched)
+    again = render_as_sketch(images, labels, seed=3, processes=1)       # no cache: drawn again, same seed
+    assert np.array_equal(again, sketched)
+    assert not np.array_equal(render_as_sketch(images, labels, seed=4, processes=1), sketched)
+    # Redrawn, not copied: a round brush of one width leaves few grey levels inside the strokes
+    # and moves the ink, yet every digit stays in MNIST's frame and reads as itself.
+    assert (np.abs(sketched.astype(int) - images.astype(int)) > 128).mean() > 0.02
+    for digit in sketched:  # MNIST's frame: the longer side of the ink fills the 20x20 box
+        ys, xs = np.nonzero(digit > 0)
+        assert 19 <= max(np.ptp(ys), np.ptp(xs)) + 1 <= 21
+    read = classify(sketched, load_model()).argmax(axis=1)
+    assert (read == labels).mean() >= 0.95

@@ -27,8 +27,8 @@ import digitsinsight  # noqa: F401 - registers the DigitNet family with timm
 from digitsinsight.normalise import standardise, to_unit_tensor
 from training import checkpoint
 from training.augment import AugmentConfig, augment
-from training.render import render_as_reader
-from training.data import REPO_ROOT, load_mnist
+from training.render import render_as_reader, render_as_sketch
+from training.data import DATA_DIR, REPO_ROOT, load_mnist
 from training.metrics import evaluate_arrays, fit_temperature, machine_info, write_weights
 
 
@@ -48,6 +48,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--reader-style", type=float, default=0.5,
                    help="share of training digits shown as the reader prepares them: re-drawn at a random size "
                         "and pen width, binarised, and normalised by digitsinsight.normalise.normalise_digit")
+    p.add_argument("--sketch-style", type=float, default=0.0,
+                   help="share of training digits shown as drawn on a sketchpad: traced into strokes, redrawn "
+                        "with a round brush 1/90 to 1/7 of their height wide, and normalised by the reader's code "
+                        "(on top of --reader-style; rendered once, cached in the data folder)")
     p.add_argument("--extra-data", action="append", default=[], metavar="SOURCE",
                    help="people's corrections to train on too: a folder the app saved, or "
                         "hf-dataset:ORG/NAME@rev (repeatable); each is cut into digits by the reader. "
@@ -181,8 +185,8 @@ def main(argv=None) -> dict:
     if args.resume:
         state = checkpoint.load(args.checkpoint_dir, model, ema, optimizer, scheduler, gen)
         saved = state["args"]
-        before = {"extra_data": [], "held_out": "random", "reader_style": 0.0}  # checkpoints older than these keys
-        changed = [k for k in ("model", "epochs", "batch_size", "lr", "val_size", "held_out", "reader_style", "limit",
+        before = {"extra_data": [], "held_out": "random", "reader_style": 0.0, "sketch_style": 0.0}  # checkpoints older than these keys
+        changed = [k for k in ("model", "epochs", "batch_size", "lr", "val_size", "held_out", "reader_style", "sketch_style", "limit",
                                "seed", "extra_data", "extra_fingerprint")
                    if saved.get(k, before.get(k)) != getattr(args, k)]
         if changed:  # the schedule, the split and the digits shown are fixed at the start of a run
@@ -193,9 +197,13 @@ def main(argv=None) -> dict:
 
     # The reader shows the model digits it has cut out, binarised and normalised itself; show the
     # model such digits in training too (one rendering per digit, drawn once, seeded).
-    reader_x_t = None
+    reader_x_t = sketch_x_t = None
     if args.reader_style > 0:
         reader_x_t = torch.from_numpy(render_as_reader(train_x, seed=args.seed))
+    if args.sketch_style > 0:
+        t0 = time.time()
+        sketch_x_t = torch.from_numpy(render_as_sketch(train_x, train_y, seed=args.seed, cache_dir=DATA_DIR))
+        log(f"sketch-style digits ready in {time.time() - t0:.0f} s")
     train_x_t = torch.from_numpy(train_x)
     train_y_t = torch.from_numpy(train_y.astype(np.int64))
     log(f"model {args.model}: {n_params:,} parameters; {len(train_y)} train / {len(val_y)} val digits; "
@@ -216,9 +224,13 @@ def main(argv=None) -> dict:
             idx = perm[step * per_rank_batch * world:(step + 1) * per_rank_batch * world]
             idx = idx[rank * per_rank_batch:(rank + 1) * per_rank_batch]
             raw = train_x_t[idx]
-            if reader_x_t is not None:
-                use = torch.rand(len(idx), generator=pick_gen) < args.reader_style
-                raw = torch.where(use[:, None, None], reader_x_t[idx], raw)
+            if reader_x_t is not None or sketch_x_t is not None:
+                u = torch.rand(len(idx), generator=pick_gen)
+                if reader_x_t is not None:
+                    raw = torch.where((u < args.reader_style)[:, None, None], reader_x_t[idx], raw)
+                if sketch_x_t is not None:
+                    sketch = (u >= args.reader_style) & (u < args.reader_style + args.sketch_style)
+                    raw = torch.where(sketch[:, None, None], sketch_x_t[idx], raw)
             x = to_unit_tensor(raw).to(device)
             y = train_y_t[idx].to(device)
             if not args.no_augment:
