@@ -66,7 +66,11 @@ def _sketch_chunk(job) -> np.ndarray:
     for i, (digit, label) in enumerate(zip(images, labels)):
         # Brush widths from 1/90 to 1/7 of the digit's height: the benchmark's 8-30 px brushes
         # on digits 75-720 px tall.
-        mask = sketch_mask(digit, int(label), int(rng.integers(60, 241)), rng.uniform(0.011, 0.143))
+        height, brush_ratio = int(rng.integers(60, 241)), rng.uniform(0.011, 0.143)
+        if digit.max() <= 40:  # no stroke to trace (as render_as_reader, the digit is kept)
+            out[i] = digit
+            continue
+        mask = sketch_mask(digit, int(label), height, brush_ratio)
         out[i] = normalise_digit(mask) if mask.any() else digit
     return out
 
@@ -85,7 +89,9 @@ def render_as_sketch(images: np.ndarray, labels: np.ndarray, seed: int = 0, proc
     jobs = [(images[i:i + chunk], labels[i:i + chunk], (seed, i)) for i in range(0, len(images), chunk)]
     with mp.get_context("fork").Pool(processes or os.cpu_count()) as pool:
         out = np.concatenate(pool.map(_sketch_chunk, jobs)) if jobs else images.copy()
-    if cached is not None:
+    if cached is not None:  # written aside, then renamed: other processes (DDP ranks) never see half a file
         cached.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(cached, images=out)
+        partial = cached.with_name(f"{cached.stem}.{os.getpid()}.partial.npz")
+        np.savez_compressed(partial, images=out)
+        os.replace(partial, cached)
     return out

@@ -185,9 +185,10 @@ def main(argv=None) -> dict:
     if args.resume:
         state = checkpoint.load(args.checkpoint_dir, model, ema, optimizer, scheduler, gen)
         saved = state["args"]
-        before = {"extra_data": [], "held_out": "random", "reader_style": 0.0, "sketch_style": 0.0}  # checkpoints older than these keys
-        changed = [k for k in ("model", "epochs", "batch_size", "lr", "val_size", "held_out", "reader_style", "sketch_style", "limit",
-                               "seed", "extra_data", "extra_fingerprint")
+        # Checkpoints older than these keys ran with these values.
+        before = {"extra_data": [], "held_out": "random", "reader_style": 0.0, "sketch_style": 0.0}
+        changed = [k for k in ("model", "epochs", "batch_size", "lr", "val_size", "held_out", "reader_style",
+                               "sketch_style", "limit", "seed", "extra_data", "extra_fingerprint")
                    if saved.get(k, before.get(k)) != getattr(args, k)]
         if changed:  # the schedule, the split and the digits shown are fixed at the start of a run
             raise SystemExit(f"--resume: {', '.join(changed)} differ from the checkpointed run; "
