@@ -62,3 +62,7 @@ def test_model_card_is_generated_from_the_metrics_and_up_to_date():
     assert " | ".join(str(c) for c in metrics["confusion_matrix"][3]) in text
     for section in ("Intended use and limits", "Training recipe", "classical baselines", "How to load it"):
         assert section in text
+    assert "sketch_style" not in text  # the shipped recipe shows no sketch-style digits ...
+    sketched = dict(metrics, recipe=dict(metrics["recipe"], sketch_style=0.3))
+    text = card.render(sketched, None, card.DEFAULT_REPO_ID, bench)
+    assert "| sketch_style | 0.3 |" in text and "drawn on a sketchpad" in text  # ... a recipe that does, says so

@@ -155,6 +155,8 @@ def bench_section(summary: dict | None) -> str:
 
 READER_NOTE = (" `reader_style` is the share of training digits shown re-drawn the way the reader prepares "
                "them (binary ink at a random size and pen width, then the reader's own normalisation).")
+SKETCH_NOTE = (" `sketch_style` is the share shown as drawn on a sketchpad (traced into strokes, redrawn with a "
+               "round brush, then the reader's own normalisation).")
 
 
 def split_note(recipe: dict) -> str:
@@ -178,7 +180,8 @@ def render(metrics: dict, baselines: dict | None, repo_id: str, bench: dict | No
         model_name=f"DigitNet ({metrics['architecture']})", eval_results=eval_results)
     recipe = metrics.get("recipe", {})
     shown = ["model", "epochs", "batch_size", "optimizer", "lr", "schedule", "weight_decay",
-             "label_smoothing", "ema", "ema_decay", "drop_rate", "reader_style", "held_out", "seed", "processes"]
+             "label_smoothing", "ema", "ema_decay", "drop_rate", "reader_style", "sketch_style", "held_out", "seed",
+             "processes"]
     augment = recipe.get("augment") or {}
     digits = range(10)
     cm = metrics["confusion_matrix"]
@@ -197,9 +200,12 @@ def render(metrics: dict, baselines: dict | None, repo_id: str, bench: dict | No
         cpus=machine.get("cpu_count", "?"),
         val_acc=f"{100 * metrics['val_accuracy']:.2f}" if metrics.get("val_accuracy") is not None else "n/a",
         train_digits=f"{metrics.get('train_digits', 0):,}", val_digits=f"{metrics.get('val_digits', 0):,}",
-        recipe_rows=table_rows((k, recipe[k]) for k in shown if k in recipe),
+        # sketch_style is listed only when used: recipes from before it, and most since, have none.
+        recipe_rows=table_rows((k, recipe[k]) for k in shown
+                               if k in recipe and (k != "sketch_style" or recipe[k])),
         split_note=split_note(recipe),
-        reader_note=READER_NOTE if recipe.get("reader_style") else "",
+        reader_note=((READER_NOTE if recipe.get("reader_style") else "")
+                     + (SKETCH_NOTE if recipe.get("sketch_style") else "")),
         augment=", ".join(f"{k} {v}" for k, v in augment.items()) or "none",
         digit_header=" | ".join(str(d) for d in digits), digit_rule="---|" * 10,
         per_class=" | ".join(f"{100 * a:.2f}" for a in metrics["per_class_accuracy"]),
