@@ -70,8 +70,7 @@ def _sketch_chunk(job) -> np.ndarray:
         if digit.max() <= 40:  # no stroke to trace (as render_as_reader, the digit is kept)
             out[i] = digit
             continue
-        mask = sketch_mask(digit, int(label), height, brush_ratio)
-        out[i] = normalise_digit(mask) if mask.any() else digit
+        out[i] = normalise_digit(sketch_mask(digit, int(label), height, brush_ratio))
     return out
 
 
