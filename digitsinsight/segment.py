@@ -1,6 +1,7 @@
 """Ink mask -> lines of digit candidates, left to right.
 
-1. Connected components; specks and long thin rules are dropped.
+1. Connected components; specks and long thin rules are dropped, but a small piece within or against
+   a digit's box (a faint stroke broken into dashes) joins that digit.
 2. Components are grouped into lines of writing by vertical overlap; a piece lying inside the
    digits of a line (the middle stroke of a 2 drawn in three) belongs to that line.
 3. Within a line, strokes of one digit that do not touch (the hat of a 5, an open 4) are
@@ -18,6 +19,7 @@ import cv2
 import numpy as np
 
 MAX_MARKS = 80        # more separate marks than this is texture or noise, not a number
+FRAGMENT_MARGIN = 0.1 # a small mark at most this far (times the digits' height) outside a digit's box is part of it
 
 
 @dataclass
@@ -63,15 +65,35 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int]:
     # Size reference: the height of the larger marks (digits), robust to specks.
     big = sorted(blobs, key=lambda b: b.area, reverse=True)[:12]
     ref_h = max(float(np.median([b.h for b in big])), 0.5 * max(b.h for b in big))
-    keep, dropped = [], 0
+    keep, small, dropped = [], [], 0
+    tiny = max(4, 0.002 * ref_h * ref_h)
     for b in blobs:
         rule = b.w > 12 * max(b.h, 1) and b.h < 0.2 * ref_h  # a ruled line or underline fragment
-        speck = max(b.h, b.w) < 0.25 * ref_h or b.area < max(4, 0.002 * ref_h * ref_h)
-        if rule or speck:
+        if rule or b.area < tiny:
             dropped += 1
+        elif max(b.h, b.w) < 0.25 * ref_h:
+            small.append(b)
         else:
             keep.append(b)
+    # A small mark within (or against) a digit's box is a piece of it, not a speck: a faint stroke
+    # that broke into dashes, the end of a 7's bar. It joins the nearest such digit (not a frame or
+    # a grid round everything, which is taller than any digit); others are dropped.
+    margin = FRAGMENT_MARGIN * ref_h
+    hosts = [(k, h) for k, h in enumerate(keep) if h.h <= 1.5 * ref_h]
+    for b in small:
+        near = [(_box_distance(b, h), k) for k, h in hosts
+                if b.x0 >= h.x0 - margin and b.x1 <= h.x1 + margin and b.y0 >= h.y0 - margin and b.y1 <= h.y1 + margin]
+        if near:
+            k = min(near)[1]
+            keep[k] = keep[k].merged(b)
+        else:
+            dropped += 1
     return keep, labels, dropped
+
+
+def _box_distance(a: Blob, b: Blob) -> int:
+    """Gap between two boxes (0 when they overlap)."""
+    return max(a.x0 - b.x1, b.x0 - a.x1, 0) + max(a.y0 - b.y1, b.y0 - a.y1, 0)
 
 
 def merge_stacked(blobs: list) -> list:

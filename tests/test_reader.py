@@ -249,6 +249,38 @@ def test_a_piece_inside_a_digit_does_not_start_a_line_of_its_own():
     assert reading.text == "29" and len(reading.lines) == 1
 
 
+def test_small_pieces_of_a_digit_join_it_and_specks_apart_are_dropped():
+    from digitsinsight.segment import find_marks
+
+    # "747" with the end of the first 7's bar broken off (a faint stroke) and a speck far away.
+    img = np.full((220, 420), 245, np.uint8)
+    for x in (40, 260):
+        cv2.line(img, (x + 20, 50), (x + 70, 50), 20, 7)
+        cv2.line(img, (x + 70, 50), (x + 35, 150), 20, 7)
+    cv2.polylines(img, [np.int32([(200, 50), (175, 115), (240, 115)])], False, 20, 7)
+    cv2.line(img, (225, 70), (225, 150), 20, 7)
+    cv2.line(img, (49, 50), (50, 50), 20, 5)
+    cv2.circle(img, (400, 200), 3, 20, -1)
+    mask = (img < 128).astype(np.uint8)
+    _, labels, _ = find_marks(mask)
+    dash, seven, speck = labels[50, 49], labels[100, 90], labels[200, 400]
+    marks, _, dropped = find_marks(mask)
+    assert [sorted(m.labels) for m in marks][0] == sorted([seven, dash])
+    assert all(speck not in m.labels for m in marks) and dropped == 1
+    assert (marks[0].x0, marks[0].x1) == (46, 115)
+    # A frame round the page is taller than any digit: it collects no pieces.
+    framed = img.copy()
+    cv2.rectangle(framed, (3, 3), (416, 216), 20, 3)
+    marks, labels, _ = find_marks((framed < 128).astype(np.uint8))
+    frame = next(m for m in marks if m.x0 < 10)
+    assert len(frame.labels) == 1 and any(labels[50, 49] in m.labels and len(m.labels) == 2 for m in marks)
+    # Clean test set, seed 1: a 7 whose bar's left end broke off (read as 1), and a 4 whose right
+    # stroke is a row of dashes (read as 1). The pieces were dropped as specks.
+    for i, text in ((754, "4700838"), (966, "642364")):
+        sample = make_sample("clean", i, seed=1)
+        assert sample.text == text and read_number(sample.image).text == text
+
+
 def test_a_sketched_digit_in_pieces_reads_as_one_digit_but_two_lines_stay_two(pool):
     from digitsinsight.segment import Blob, stacked_digit
     # A sketched 8 (MNIST test digit) whose loops do not meet: the marks fall into two "lines",
