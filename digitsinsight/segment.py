@@ -79,10 +79,11 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int]:
     # that broke into dashes, the end of a 7's bar. It joins the nearest such digit (not a frame or
     # a grid round everything, which is taller than any digit); others are dropped.
     margin = FRAGMENT_MARGIN * ref_h
-    hosts = [(k, h) for k, h in enumerate(keep) if h.h <= 1.5 * ref_h]
+    hosts = [(k, host) for k, host in enumerate(keep) if host.h <= 1.5 * ref_h]
     for b in small:
-        near = [(_box_distance(b, h), k) for k, h in hosts
-                if b.x0 >= h.x0 - margin and b.x1 <= h.x1 + margin and b.y0 >= h.y0 - margin and b.y1 <= h.y1 + margin]
+        near = [(_box_distance(b, host), k) for k, host in hosts
+                if host.x0 - margin <= b.x0 and b.x1 <= host.x1 + margin
+                and host.y0 - margin <= b.y0 and b.y1 <= host.y1 + margin]
         if near:
             k = min(near)[1]
             keep[k] = keep[k].merged(b)

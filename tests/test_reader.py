@@ -261,10 +261,8 @@ def test_small_pieces_of_a_digit_join_it_and_specks_apart_are_dropped():
     cv2.line(img, (225, 70), (225, 150), 20, 7)
     cv2.line(img, (49, 50), (50, 50), 20, 5)
     cv2.circle(img, (400, 200), 3, 20, -1)
-    mask = (img < 128).astype(np.uint8)
-    _, labels, _ = find_marks(mask)
+    marks, labels, dropped = find_marks((img < 128).astype(np.uint8))
     dash, seven, speck = labels[50, 49], labels[100, 90], labels[200, 400]
-    marks, _, dropped = find_marks(mask)
     assert [sorted(m.labels) for m in marks][0] == sorted([seven, dash])
     assert all(speck not in m.labels for m in marks) and dropped == 1
     assert (marks[0].x0, marks[0].x1) == (46, 115)
