@@ -140,14 +140,16 @@ def load_image(source, max_side: int = WORK_MAX_SIDE) -> LoadedImage:
         if getattr(im, "is_animated", False):
             im.seek(0)
         size = im.size
-        if im.getexif().get(0x0112) in (5, 6, 7, 8):  # EXIF says: rotated by 90 degrees
+        orientation = im.getexif().get(0x0112, 1)
+        if orientation in (5, 6, 7, 8):  # EXIF says: rotated by 90 degrees
             size = size[::-1]
         # Let PIL decode the (already size-checked) image at a reduced size where the codec can (JPEG).
         if max(im.size) > 2 * max_side and im.format == "JPEG":
             im.draft("RGB" if im.mode in ("RGB", "CMYK", "YCbCr") else im.mode,
                      (im.size[0] // 2, im.size[1] // 2))
         mode = im.mode
-        im = ImageOps.exif_transpose(im) or im
+        if orientation in (2, 3, 4, 5, 6, 7, 8):  # else exif_transpose only copies (4 ms for a photo)
+            im = ImageOps.exif_transpose(im)
         grey, had_alpha = _to_grey(im)
     except ImageError:
         raise

@@ -74,11 +74,13 @@ images = np.load(sys.argv[1])
 x = to_model_input(images)
 hub = digitsinsight.load_model()  # from $DIGITSINSIGHT_MODEL
 bundled = digitsinsight.load_model("local-dir:" + sys.argv[2])
-direct = timm.create_model(os.environ["DIGITSINSIGHT_MODEL"], pretrained=True).eval()
+# Laid out as load_model lays out its models (channels-last), so that outputs can be compared bit for bit.
+direct = digitsinsight.weights.for_inference(timm.create_model(os.environ["DIGITSINSIGHT_MODEL"], pretrained=True))
 with torch.no_grad():
     out = {"source": hub.pretrained_cfg["source"],
            "hub_equals_bundled": bool(torch.equal(hub(x), bundled(x))),
-           "timm_hf_hub_equals_bundled": bool(torch.equal(direct(x), bundled(x)))}
+           "timm_hf_hub_equals_bundled": bool(torch.equal(direct(x), bundled(x))) and all(
+               torch.equal(a, b) for a, b in zip(direct.state_dict().values(), bundled.state_dict().values()))}
 try:
     digitsinsight.load_model("hf-hub:acme/digitnet-mnist@" + "f" * 40)
 except Exception as e:
