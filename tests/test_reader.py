@@ -387,6 +387,40 @@ def test_ruled_and_squared_paper_photographed_off_level(ruling):
     assert np.mean([read_number(p).text == s.text for p, s in zip(pages, samples)]) >= 10 / 12
 
 
+def test_only_lines_at_one_pitch_away_from_the_edges_count_as_ruling():
+    from digitsinsight.ink import _ruling_lines
+    ruled = np.zeros((300, 400), np.uint8)
+    ruled[30:270:40, :] = 1                     # six rules, every 40 px
+    ruled[130, 100:300] = 1                     # ... and a long stroke of a digit among them
+    assert _ruling_lines(ruled, vertical=False, length=66) >= 3
+    assert _ruling_lines(np.ascontiguousarray(ruled.T), vertical=True, length=66) >= 3
+    frame = np.zeros((300, 400), np.uint8)      # a vignette's or a page's edges, and one stroke
+    frame[:4, :] = frame[-4:, :] = 1
+    frame[120, :] = 1
+    assert _ruling_lines(frame, vertical=False, length=66) < 3
+    uneven = np.zeros((300, 400), np.uint8)     # long strokes at no common pitch
+    uneven[[40, 52, 200], :] = 1
+    assert _ruling_lines(uneven, vertical=False, length=66) < 3
+
+
+def test_faint_rules_on_a_noisy_page_are_found_before_faint_marks_are_dropped():
+    # Marks without a strong pixel are dropped before rules are looked for. On a noisy page with
+    # faint rules, that took the rules away from the digits first, and the stubs left on the digits
+    # were too short to be found as rules: they stayed on the digits. Hard test numbers, seed 1:
+    for i, text, before in ((618, "450850", "9"), (999, "68636\n4770", "68636")):
+        sample = make_sample("hard", i, seed=1)
+        assert sample.text == text and sample.meta["ruling"] in ("ruled", "grid")
+        assert read_number(sample.image).text == text, f"read as {before!r} before"
+    # Blank ruled and squared pages (the no-digit set, seed 1), once read as a sure "1" each.
+    for i in (600, 932):
+        page = make_sample("negative", i, seed=1)
+        assert page.meta["type"] == "ruled_paper" and read_number(page.image).status == "no_digits"
+    # A blank squared page, noisy and unevenly lit (seed 7): its strongest rule pixels are left as
+    # dashes once the faint rule between them goes. They are rule, not writing: still no digits.
+    page = make_sample("negative", 136, seed=7)
+    assert page.meta["ruling"] == "grid" and read_number(page.image).status == "no_digits"
+
+
 @pytest.mark.parametrize("tilt", [-8.0, -2.5, 0.0, 1.0, 6.0])
 def test_the_tilt_of_ruled_lines_is_found_and_they_are_taken_whole(tilt):
     from digitsinsight.ink import long_lines, ruling_tilt
