@@ -1,6 +1,6 @@
 """Train the split verifier: is this 28x28 crop exactly one digit?
 
-    python -m training.verifier            # about 5 min on 2 CPU cores; writes weights/verifier/
+    python -m training.verifier            # about 6 min on 2 CPU cores; writes weights/verifier/
 
 The digit classifier is sure of almost anything it is shown, fragments of digits and pairs
 of touching digits included, so it cannot tell the reader where to cut a blob of touching
@@ -106,6 +106,10 @@ def main(argv=None) -> dict:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--held-out", choices=("random", "last"), default="last",
+                   help="training digits kept out (as training.train): the last 5,000 (55,000+, which the "
+                        "classifier, the line reader and bench.reader --digits validation also hold out), "
+                        "or a seeded random draw (verifiers trained before this option)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
     p.add_argument("--output", type=Path, default=REPO_ROOT / "weights" / "verifier")
     args = p.parse_args(argv)
@@ -115,7 +119,7 @@ def main(argv=None) -> dict:
     t_start = time.time()
 
     data = load_mnist(verbose=False)
-    (train_x, _), (val_x, _) = split_train_val(data.train_images, data.train_labels, 5000, 0)
+    (train_x, _), (val_x, _) = split_train_val(data.train_images, data.train_labels, 5000, 0, args.held_out)
     x_train, y_train = make_dataset(train_x, args.n_train, args.seed)
     x_val, y_val = make_dataset(val_x, args.n_val, args.seed + 1)
 
