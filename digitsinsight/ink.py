@@ -143,8 +143,8 @@ def _ink_at_both_ends(mask: np.ndarray, vertical: bool) -> bool:
 
 
 def _ruling_lines(found: np.ndarray, vertical: bool, length: int) -> int:
-    """How many lines at least `length` long, away from the picture's edges and at one pitch, `found`
-    holds (small gaps bridged): the rules of ruled or squared paper, not a shadow's or a page's edge."""
+    """How many of the lines in `found` are at least `length` long, away from the picture's edges and
+    at one pitch (small gaps bridged): the rules of ruled or squared paper, not a shadow's or a page's edge."""
     m = found.T if vertical else found
     bridge = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 3))
     bridged = cv2.dilate(np.ascontiguousarray(m), bridge)
@@ -212,7 +212,8 @@ def remove_ruled_lines(mask: np.ndarray, strength: np.ndarray, faint: np.ndarray
     if not ruled.any():
         return kept
     # Bits of a faint rule with a few strong (noisy) pixels survive the above as short dashes, which
-    # read as 1s: a mark lying on the rules, no stronger than them on the whole, inside the picture, goes.
+    # read as 1s: a mark lying on the rules, inside the picture, and weaker on the whole than the
+    # writing, goes.
     n, labels, stats, _ = cv2.connectedComponentsWithStats(kept, connectivity=8)
     if n <= 1:
         return kept
