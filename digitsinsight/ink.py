@@ -188,9 +188,10 @@ def remove_ruled_lines(mask: np.ndarray, strength: np.ndarray, faint: np.ndarray
             shape = (1, length) if vertical else (length, 1)
             lines |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
     lines |= ruled
-    if not (lines & mask).any():
+    on_ink = lines & mask  # rules found in `faint` run on past the ink; elsewhere lines are within it
+    if not on_ink.any():
         return mask
-    line_level = float(np.median(strength[(lines & mask) > 0]))  # the rules where they are ink
+    line_level = float(np.median(strength[on_ink > 0]))
     if line_level > 0.8:  # as strong as any writing can be (see below): no need to measure the writing
         return mask
     # The lines' soft edges and the bits between found stretches are rule too: the writing is
