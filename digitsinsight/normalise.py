@@ -80,8 +80,10 @@ def normalise_stroke(mask: np.ndarray, target: float = MNIST_STROKE) -> np.ndarr
         return cv2.dilate(mask, kernel)
     # Thin only the strokes that are thick: hairlines (serif fonts, light pen pressure) would
     # vanish under a plain erosion. What an opening removes is thinner than the kernel: keep it.
-    thick = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
-    return cv2.erode(mask, kernel) | (mask & (1 - thick))
+    # (The opening is the erosion dilated back, so the erosion is computed once.)
+    eroded = cv2.erode(mask, kernel)
+    thick = cv2.dilate(eroded, kernel)
+    return eroded | (mask & (1 - thick))
 
 
 def centre_by_mass(digit: np.ndarray, size: int = 28) -> np.ndarray:
