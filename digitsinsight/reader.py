@@ -364,6 +364,10 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
 LINE_READER_OVER = 0.5        # a differing line-reader reading is taken when its confidence exceeds this
 RESCUE_OVER = 0.99            # marks the verifier doubts are still read when the line reader is this sure
 KEEP_CUT_READING_WITHIN = 3.0 # ... and it is this much likelier (log, so about 20x) than the cut path's reading
+# A line that is one digit, read this surely, that the verifier takes this surely for one digit, and
+# whose marks together are no wider than this times their height, skips the line reader (a third of a
+# sketch's time): on validation it changed the number on none of these lines, and only flagged right ones.
+PLAIN_DIGIT_OVER, PLAIN_VERIFIED_OVER, PLAIN_ASPECT = 0.99, 0.9, 1.2
 
 
 def _line_crop(pixels: np.ndarray) -> np.ndarray:
@@ -404,13 +408,23 @@ def check_with_line_reader(digits: list, lay, line_reader, scale: float, ox: int
     by_line = {}
     for d in digits:
         by_line.setdefault(d.line, []).append(d)
-    numbers = sorted(by_line)
+    numbers = [k for k in sorted(by_line) if not plainly_one_digit(by_line[k], lay.lines[k])]
     images = [line_image(lay.labels, lay.lines[k]) for k in numbers]
-    out, least_sure = [], 1.0
+    checked, least_sure = {}, 1.0
     for k, li, decoded in zip(numbers, images, read_lines([li.pixels for li in images], line_reader)):
-        out.extend(combine_line(by_line[k], decoded, li, k, scale, ox, oy, size))
+        checked[k] = combine_line(by_line[k], decoded, li, k, scale, ox, oy, size)
         least_sure = min(least_sure, decoded.confidence if decoded.text else 0.0)
-    return out, least_sure
+    return [d for k in sorted(by_line) for d in checked.get(k, by_line[k])], least_sure
+
+
+def plainly_one_digit(digits: list, marks: list) -> bool:
+    """A line the line reader would only confirm: one digit, read surely, surely one digit, and its
+    marks (a digit beside it may have been left out as a stray mark) no wider than a digit."""
+    if len(digits) != 1 or digits[0].confidence < PLAIN_DIGIT_OVER or digits[0].is_digit < PLAIN_VERIFIED_OVER:
+        return False
+    width = max(b.x1 for b in marks) - min(b.x0 for b in marks)
+    height = max(b.y1 for b in marks) - min(b.y0 for b in marks)
+    return width <= PLAIN_ASPECT * height
 
 
 def combine_line(seg: list, decoded, li, line_no: int, scale: float, ox: int, oy: int, size: tuple) -> list:

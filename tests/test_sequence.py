@@ -125,6 +125,51 @@ def test_disagreement_is_reported_as_unsure():
     pytest.skip("no disagreement between the readers in 200 hard samples")
 
 
+def test_a_plain_lone_digit_skips_the_line_reader(monkeypatch):
+    # A sketched digit read surely, and no wider than a digit, is one the line reader can only
+    # confirm: it is not asked (about a third of a sketch's time), and the number is the same.
+    import digitsinsight.reader as reader
+    asked = []
+    real = reader.read_lines
+    monkeypatch.setattr(reader, "read_lines", lambda pixels, model: asked.append(len(pixels)) or real(pixels, model))
+    rule, skipped = reader.PLAIN_DIGIT_OVER, 0
+    for s in make_set("sketch", 20, seed=46):
+        asked.clear()
+        fast = read_number(s.image)
+        if sum(asked):  # lines sent to the line reader
+            continue
+        skipped += 1
+        monkeypatch.setattr(reader, "PLAIN_DIGIT_OVER", 2.0)  # the rule off: every line is checked
+        checked = read_number(s.image)
+        monkeypatch.setattr(reader, "PLAIN_DIGIT_OVER", rule)
+        assert sum(asked) == 1 and fast.text == checked.text == s.text
+        assert fast.digits[0].confidence == pytest.approx(checked.digits[0].confidence)
+    assert skipped >= 10, skipped
+    # A line read as several digits was checked, whoever read it so.
+    several = 0
+    for s in make_set("hard", 30, seed=47):
+        asked.clear()
+        r = read_number(s.image)
+        if len(r.text) > 1 and "\n" not in r.text:
+            several += 1
+            assert asked == [1], (s.text, r.text, asked)
+    assert several >= 10, several
+
+
+def test_plainly_one_digit_needs_a_sure_reading_and_a_digit_wide_line():
+    from digitsinsight.reader import Digit, plainly_one_digit
+    from digitsinsight.segment import Blob
+    crop = np.zeros((28, 28), np.uint8)
+    sure = Digit(8, 0.999, [(8, 0.999)], (0, 0, 50, 80), crop, 0, 0.99)
+    digit_wide = [Blob(10, 0, 60, 80)]
+    assert plainly_one_digit([sure], digit_wide)
+    # "810" run together, the "10" left out as a stray mark: the line's marks are wider than a digit.
+    assert not plainly_one_digit([sure], digit_wide + [Blob(70, 5, 150, 78)])
+    assert not plainly_one_digit([Digit(8, 0.95, [(8, 0.95)], (0, 0, 50, 80), crop, 0, 0.99)], digit_wide)
+    assert not plainly_one_digit([Digit(8, 0.999, [(8, 0.999)], (0, 0, 50, 80), crop, 0, 0.6)], digit_wide)
+    assert not plainly_one_digit([sure, sure], digit_wide)
+
+
 def test_training_runs_and_saves_a_loadable_reader(tmp_path):
     run = subprocess.run([sys.executable, "-m", "training.sequence", "--samples", "60", "--val-samples", "20",
                           "--epochs", "1", "--output", str(tmp_path / "sequence"), "--data-dir", str(tmp_path)],

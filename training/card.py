@@ -46,7 +46,7 @@ whole handwritten numbers: the app finds and normalises each digit, then asks th
   verifier in `verifier/`, that tells one digit from fragments, pairs and scribbles, and a
   line reader in `sequence/`, a CRNN (digitline_m: convolutions and two stacked bidirectional
   LSTMs, 1.46M parameters) trained with CTC on whole lines of MNIST training digits, that reads
-  each line again without cutting it into digits).
+  each line again without cutting it into digits, unless the line is plainly one digit).
 - **Confidence:** trained with label smoothing, its raw softmax tops out near 0.9; divide
   the logits by the temperature in `metrics.json` ("calibration", {{ temperature }}, fitted on the
   validation digits) for probabilities that mean what they say.
