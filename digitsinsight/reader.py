@@ -3,14 +3,16 @@
     load (image.py) -> ink (ink.py) -> lines and blobs (segment.py)
       -> cut hypotheses for wide blobs, joins of neighbouring marks (and of stacked "lines" that
          may be one digit in pieces) -> MNIST-style 28x28 crops (normalise.py)
-      -> one batch through the classifier -> best cuts per line (or the one digit, if it reads better)
+      -> one batch through the split verifier, then the classifier (on the crops that may be a digit)
+      -> best cuts per line (or the one digit, if it reads better)
       -> each line read whole by the line reader (sequence.py) as a check -> Reading
 
 Touching digits are split by recognition: every way of cutting a wide blob at the valleys of
-its column profile (and of joining a digit's separate strokes) is classified in the same batch,
-and the pieces the classifier reads most surely (with a prior against pieces wider than a digit)
-win. Then the line reader, which needs no cuts, reads each line; where it reads the line
-differently and much more surely, its reading is taken and the digits are flagged.
+its column profile (and of joining a digit's separate strokes) is scored in the same batch,
+and the pieces the classifier reads most surely and the verifier takes for one digit (with a
+prior against pieces wider than a digit) win. Then the line reader, which needs no cuts, reads
+each line that is not plainly one digit; where it reads the line differently and much more
+surely, its reading is taken and the digits are flagged.
 """
 import logging
 import math
@@ -42,6 +44,7 @@ PIECE_PENALTY = 1.0     # without a verifier, a log-score cost per piece: the cl
 JOIN_MARKS = 3          # at most this many neighbouring marks are tried as one digit
 JOIN_WIDTH = 1.5        # ... when together they are at most this times as wide as tall (and the line)
 VERIFIED_PENALTY = 0.2  # with the verifier, which knows fragments and pairs, a small cost suffices
+CLASSIFY_FROM = 0.1     # crops the verifier puts under this are classified only if a best path needs them
 
 INTERNAL_ERROR = "Sorry, this image could not be read because of an error on our side; it has been logged."
 
@@ -276,10 +279,30 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         whole_at = len(crops)
         crops.append(normalise_digit(blob_mask(lay.labels, whole)))
     batch = np.stack(crops)
-    probs = classify(batch, model)
     one = one_digit_probability(batch, verifier)
-    logp = np.log(np.clip(probs.max(1), 1e-9, 1.0)) + np.log(np.clip(one, 1e-6, 1.0))
     penalty = PIECE_PENALTY if verifier is None else VERIFIED_PENALTY
+    # The classifier reads the crops the verifier takes for one digit at all. The rest (fragments,
+    # pairs: a third of a photo's crops) are scored as if it were sure of them, which no reading can
+    # beat; where a line's best path still goes through one, that line's are read too, and its path
+    # found again. So the paths are those of reading every crop, for about two thirds of the work.
+    unread = one < CLASSIFY_FROM
+    if whole_at is not None:
+        unread[whole_at] = False
+    probs = np.zeros((len(batch), 10), np.float32)
+    probs[~unread] = classify(batch[~unread], model)
+
+    def best_paths():
+        logp = np.log(np.clip(np.where(unread, 1.0, probs.max(1)), 1e-9, 1.0)) + np.log(np.clip(one, 1e-6, 1.0))
+        return logp, [[first + k for k in _best_path(pieces, n, logp[first:first + len(pieces)], penalty)]
+                      for _, pieces, n, first in plans]
+
+    logp, paths = best_paths()
+    todo = [first + k for (_, pieces, _, first), path in zip(plans, paths) if unread[path].any()
+            for k in range(len(pieces)) if unread[first + k]]
+    if todo:
+        probs[todo] = classify(batch[todo], model)
+        unread[todo] = False
+        logp, paths = best_paths()
 
     def digit(k: int, box: tuple, line_no: int) -> Digit:
         row = probs[k]
@@ -290,10 +313,10 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
                      box, crops[k], line_no, float(one[k]))
 
     digits, lines_score = [], 0.0
-    for line_no, pieces, n, first in plans:
-        for k in _best_path(pieces, n, logp[first:first + len(pieces)], penalty):
-            digits.append(digit(first + k, pieces[k][2].box, line_no))
-            lines_score += logp[first + k] - penalty
+    for (line_no, pieces, _, first), path in zip(plans, paths):
+        for k in path:
+            digits.append(digit(k, pieces[k - first][2].box, line_no))
+            lines_score += logp[k] - penalty
     if (whole_at is not None and probs[whole_at].max() >= UNSURE_BELOW and one[whole_at] >= NOT_DIGIT_BELOW
             and logp[whole_at] - penalty > lines_score):
         # One digit, read surely, reads better than the lines: it is one line (the line reader reads it
