@@ -282,9 +282,10 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     one = one_digit_probability(batch, verifier)
     penalty = PIECE_PENALTY if verifier is None else VERIFIED_PENALTY
     # The classifier reads the crops the verifier takes for one digit at all. The rest (fragments,
-    # pairs: a third of a photo's crops) are scored as if it were sure of them, which no reading can
-    # beat; where a line's best path still goes through one, that line's are read too, and its path
-    # found again. So the paths are those of reading every crop, for about two thirds of the work.
+    # pairs, and the fair 1s the verifier doubts: a third of a photo's crops) are scored as if it were
+    # sure of them, which no reading can beat. Those a best path still goes through are read and the
+    # paths found again; if one still is, the rest of its line's are read too (three batches at most).
+    # So the paths are those of reading every crop, for about two thirds of the work.
     unread = one < CLASSIFY_FROM
     if whole_at is not None:
         unread[whole_at] = False
@@ -297,9 +298,13 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
                       for _, pieces, n, first in plans]
 
     logp, paths = best_paths()
-    todo = [first + k for (_, pieces, _, first), path in zip(plans, paths) if unread[path].any()
-            for k in range(len(pieces)) if unread[first + k]]
-    if todo:
+    for last in (False, True):
+        todo = [k for path in paths for k in path if unread[k]]
+        if todo and last:  # still short: the rest of those lines' crops, and no more rounds
+            todo = [first + k for (_, pieces, _, first), path in zip(plans, paths) if unread[path].any()
+                    for k in range(len(pieces)) if unread[first + k]]
+        if not todo:
+            break
         probs[todo] = classify(batch[todo], model)
         unread[todo] = False
         logp, paths = best_paths()

@@ -213,7 +213,7 @@ def test_fast_stages_match_the_plain_numpy_they_replace():
 
 
 def test_crops_the_verifier_rejects_are_classified_only_where_a_best_path_needs_them(monkeypatch):
-    # A speed-up, not a change: the reading is the one with every crop classified, in at most two
+    # A speed-up, not a change: the reading is the one with every crop classified, in at most three
     # batches, from fewer crops (on 1,000 validation photos, 70% of them; on digit-free images most
     # lines need a second look, so nearly all).
     import digitsinsight.reader as reader
@@ -225,7 +225,7 @@ def test_crops_the_verifier_rejects_are_classified_only_where_a_best_path_needs_
         sizes.clear()
         lazy = read_number(s.image).to_dict()
         lazy_crops += sum(sizes) if s.text else 0
-        assert len(sizes) <= 2
+        assert len(sizes) <= 3
         monkeypatch.setattr(reader, "CLASSIFY_FROM", 0.0)  # every crop classified, in one batch
         sizes.clear()
         full = read_number(s.image).to_dict()
