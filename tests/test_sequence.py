@@ -127,7 +127,7 @@ def test_disagreement_is_reported_as_unsure():
 
 def test_a_plain_lone_digit_skips_the_line_reader(monkeypatch):
     # A sketched digit read surely, and no wider than a digit, is one the line reader can only
-    # confirm: it is not asked (about a third of a sketch's time), and the number is the same.
+    # confirm: it is not asked (about a quarter of a sketch's time), and the number is the same.
     import digitsinsight.reader as reader
     asked = []
     real = reader.read_lines
