@@ -214,8 +214,8 @@ def test_fast_stages_match_the_plain_numpy_they_replace():
 
 def test_crops_the_verifier_rejects_are_classified_only_where_a_best_path_needs_them(monkeypatch):
     # A speed-up, not a change: the reading is the one with every crop classified, in at most three
-    # batches, from fewer crops (on 1,000 validation photos, 70% of them; on digit-free images most
-    # lines need a second look, so nearly all).
+    # batches, from fewer crops (on 400 validation photos, 62% of them; on digit-free images many
+    # lines need a second look, so more).
     import digitsinsight.reader as reader
     sizes = []
     real = reader.classify
