@@ -116,7 +116,8 @@ def normalise_digit(mask: np.ndarray) -> np.ndarray:
     if w == 0:
         return np.zeros((28, 28), np.uint8)
     # Pad so strokes touching the crop's edge can be thickened or thinned symmetrically.
-    fitted = normalise_stroke(cv2.copyMakeBorder(fit_box(binary[y:y + h, x:x + w]), *[SUPER * 2] * 4,
+    pad = SUPER * 2
+    fitted = normalise_stroke(cv2.copyMakeBorder(fit_box(binary[y:y + h, x:x + w]), pad, pad, pad, pad,
                                                  cv2.BORDER_CONSTANT, value=0))
     x, y, w, h = cv2.boundingRect(fitted)
     if w == 0:

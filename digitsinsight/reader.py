@@ -14,6 +14,7 @@ prior against pieces wider than a digit) win. Then the line reader, which needs 
 each line that is not plainly one digit; where it reads the line differently and much more
 surely, its reading is taken and the digits are flagged.
 """
+import functools
 import logging
 import math
 import time
@@ -26,8 +27,8 @@ import torch
 from .image import ImageError, load_image
 from .ink import extract_ink, ink_region
 from .normalise import normalise_digit, to_mnist_frame, to_model_input
-from .segment import (MAX_MARKS, blob_mask, cut_candidates, cut_seams, estimate_slant, layout, line_image, shear,
-                      stacked_digit, unshear_x)
+from .segment import (MAX_MARKS, Blob, blob_mask, cut_candidates, cut_seams, estimate_slant, layout, line_image,
+                      shear, stacked_digit, unshear_x)
 from .sequence import FRAME, read_lines, text_log_likelihood
 from .weights import load_line_reader, load_model, load_verifier
 
@@ -297,16 +298,19 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         return logp, [[first + k for k in _best_path(pieces, n, logp[first:first + len(pieces)], penalty)]
                       for _, pieces, n, first in plans]
 
+    def read_crops(ks: list):
+        probs[ks] = classify(batch[ks], model)
+        unread[ks] = False
+
     logp, paths = best_paths()
-    for last in (False, True):
-        todo = [k for path in paths for k in path if unread[k]]
-        if todo and last:  # still short: the rest of those lines' crops, and no more rounds
-            todo = [first + k for (_, pieces, _, first), path in zip(plans, paths) if unread[path].any()
-                    for k in range(len(pieces)) if unread[first + k]]
-        if not todo:
-            break
-        probs[todo] = classify(batch[todo], model)
-        unread[todo] = False
+    on_paths = [k for path in paths for k in path if unread[k]]
+    if on_paths:
+        read_crops(on_paths)
+        logp, paths = best_paths()
+    rest = [first + k for (_, pieces, _, first), path in zip(plans, paths) if unread[path].any()
+            for k in range(len(pieces)) if unread[first + k]]
+    if rest:  # still short: the rest of those lines' crops, and no more rounds
+        read_crops(rest)
         logp, paths = best_paths()
 
     def digit(k: int, box: tuple, line_no: int) -> Digit:
@@ -451,9 +455,8 @@ def plainly_one_digit(digits: list, marks: list) -> bool:
     marks (a digit beside it may have been left out as a stray mark) no wider than a digit."""
     if len(digits) != 1 or digits[0].confidence < PLAIN_DIGIT_OVER or digits[0].is_digit < PLAIN_VERIFIED_OVER:
         return False
-    width = max(b.x1 for b in marks) - min(b.x0 for b in marks)
-    height = max(b.y1 for b in marks) - min(b.y0 for b in marks)
-    return width <= PLAIN_ASPECT * height
+    union = functools.reduce(Blob.merged, marks)
+    return union.w <= PLAIN_ASPECT * union.h
 
 
 def combine_line(seg: list, decoded, li, line_no: int, scale: float, ox: int, oy: int, size: tuple) -> list:
