@@ -34,8 +34,10 @@ def _odd(n: float) -> int:
     return n if n % 2 else n + 1
 
 
-def estimate_background(g: np.ndarray) -> np.ndarray:
-    """Paper level under ink-bright image `g`: an opening with a kernel wider than strokes, smoothed."""
+def estimate_background(g: np.ndarray) -> np.ndarray | None:
+    """Paper level under ink-bright image `g`: an opening with a kernel wider than strokes, smoothed.
+    None where the opening leaves nothing, as on a sketchpad canvas: the paper is flat, and smoothing
+    and scaling up zeros (a few ms) would only give zeros."""
     h, w = g.shape
     factor = max(1.0, max(h, w) / 256)  # work small: lighting is smooth, so nothing is lost
     small = cv2.resize(g, (max(1, round(w / factor)), max(1, round(h / factor))), interpolation=cv2.INTER_AREA)
@@ -57,6 +59,8 @@ def estimate_background(g: np.ndarray) -> np.ndarray:
     k = _odd(min(max(small.shape) / 4, max(max(small.shape) / 12, 2.5 * stroke)))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     bg = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REFLECT)
+    if not bg.any():
+        return None
     bg = wide_blur(bg, k / 3)
     return cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
 
@@ -300,8 +304,9 @@ def extract_ink(grey: np.ndarray, faint_rules: bool = True) -> Ink:
     dark_on_light = ink_is_dark(grey)
     g = (1.0 - grey) if dark_on_light else grey.copy()
     bg = estimate_background(g)
-    ink = g - bg
-    if dark_on_light:
+    # On flat paper the ink is g itself: less nothing, over paper of level 1.
+    ink = g if bg is None else g - bg
+    if dark_on_light and bg is not None:
         # Shade dims paper and ink alike (light times reflectance), so ink is measured against the
         # paper around it: in a shadow or a dim corner it is then as strong as in full light. Not
         # when part of the "paper" is far darker than the rest (a page on a dark desk): the dark

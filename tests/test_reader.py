@@ -372,6 +372,23 @@ def test_a_page_on_a_dark_desk_gives_no_ink_on_the_desk():
         assert mask.sum() < 2000
 
 
+def test_flat_paper_skips_the_background_and_gives_the_same_ink(monkeypatch):
+    # A sketchpad canvas has no lighting to take out: the opening leaves nothing, and smoothing,
+    # scaling up and dividing by that nothing is skipped. The ink must be exactly what it was.
+    import digitsinsight.ink as ink
+    from digitsinsight.image import load_image
+    flat = [load_image(s.image).grey for s in make_set("sketch", 6, seed=3)]
+    lit = [load_image(s.image).grey for s in make_set("hard", 4, seed=3)]
+    assert all(ink.estimate_background(1.0 - g) is None for g in flat)
+    assert all(ink.estimate_background(1.0 - g) is not None for g in lit)   # lit paper is measured
+    fast = [ink.extract_ink(g) for g in flat]
+    monkeypatch.setattr(ink, "estimate_background", lambda g: np.zeros_like(g))  # the long way round
+    for g, shortcut in zip(flat, fast):
+        slow = ink.extract_ink(g)
+        assert slow.mask.any() and np.array_equal(slow.mask, shortcut.mask)
+        assert np.array_equal(slow.strength, shortcut.strength) and slow.contrast == shortcut.contrast
+
+
 def _small_on_a_tilted_page(image, height, rng, ruling, tilt, size=(1200, 1600)):
     """A clean number's picture made small (digits 28 px tall, as on a form) and pasted on a
     1600x1200 page of its own paper, ruled (a rule every 1.5 digit heights) or squared (every 0.9)
