@@ -139,6 +139,20 @@ def long_lines(mask: np.ndarray, vertical: bool, length: int) -> np.ndarray:
     return found.T if vertical else found
 
 
+def level_runs(mask: np.ndarray, vertical: bool, length: int, counts: np.ndarray) -> np.ndarray:
+    """The mask's runs of ink at least `length` long along rows (columns): an opening by a one-pixel
+    bar. That treats each row on its own, so it is done only on the rows that can keep any ink: those
+    holding `length` ink pixels (`counts`, per row) and those with ink at an end (OpenCV's erosion
+    takes the picture's border for ink, so a shorter run there stays)."""
+    m = mask.T if vertical else mask
+    rows = np.flatnonzero((counts >= length) | (m[:, 0] > 0) | (m[:, -1] > 0))
+    out = np.zeros_like(m)
+    if rows.size:
+        bar = cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1))
+        out[rows] = cv2.morphologyEx(np.ascontiguousarray(m[rows]), cv2.MORPH_OPEN, bar)
+    return out.T if vertical else out
+
+
 def _ink_at_both_ends(mask: np.ndarray, vertical: bool) -> bool:
     """Ink within 1/32 of the picture's left and right (top and bottom) edges."""
     m = mask.T if vertical else mask
@@ -189,8 +203,7 @@ def remove_ruled_lines(mask: np.ndarray, strength: np.ndarray, faint: np.ndarray
         if _ink_at_both_ends(mask, vertical):  # rules run from edge to edge, at whatever tilt
             lines |= long_lines(mask, vertical, length)
         elif counts.max() >= length:  # a level line that long (a long stroke, an underline): a quick look
-            shape = (1, length) if vertical else (length, 1)
-            lines |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
+            lines |= level_runs(mask, vertical, length, counts)
     lines |= ruled
     on_ink = lines & mask  # rules found in `faint` run on past the ink; elsewhere lines are within it
     if not on_ink.any():

@@ -389,6 +389,21 @@ def test_flat_paper_skips_the_background_and_gives_the_same_ink(monkeypatch):
         assert np.array_equal(slow.strength, shortcut.strength) and slow.contrast == shortcut.contrast
 
 
+def test_level_runs_are_the_plain_opening_done_on_fewer_rows():
+    from digitsinsight.ink import level_runs
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        h, w = (int(v) for v in rng.integers(1, 120, 2))
+        mask = (rng.random((h, w)) < rng.uniform(0.02, 0.95)).astype(np.uint8)
+        mask[rng.integers(h), : rng.integers(1, w + 1)] = 1  # a run from the left edge, of any length
+        for vertical in (False, True):
+            length = int(rng.integers(1, (h if vertical else w) + 3))
+            bar = cv2.getStructuringElement(cv2.MORPH_RECT, (1, length) if vertical else (length, 1))
+            counts = mask.sum(0 if vertical else 1, dtype=np.int32)
+            assert np.array_equal(level_runs(mask, vertical, length, counts),
+                                  cv2.morphologyEx(mask, cv2.MORPH_OPEN, bar))
+
+
 def _small_on_a_tilted_page(image, height, rng, ruling, tilt, size=(1200, 1600)):
     """A clean number's picture made small (digits 28 px tall, as on a form) and pasted on a
     1600x1200 page of its own paper, ruled (a rule every 1.5 digit heights) or squared (every 0.9)
