@@ -338,11 +338,16 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     # Marks the verifier is all but certain are not digits (a slip of the pen, a stray stroke
     # beside the number) are left out, and said so, as long as real digits remain.
     stray = [d for d in digits if d.doubted(IGNORE_BELOW)]
-    notes = []
+    notes, stray_lines = [], {}
     if stray and len(stray) < len(digits):
         digits = [d for d in digits if all(d is not x for x in stray)]
-        notes.append(f"Ignored {len(stray)} mark{'s' if len(stray) > 1 else ''} that "
-                     f"{'do' if len(stray) > 1 else 'does'} not look like a digit.")
+        # A line left out whole may be digits that touch, which the cuts did not part: the line
+        # reader has a look at it below.
+        for d in stray:
+            if all(k.line != d.line for k in digits):
+                stray_lines.setdefault(d.line, []).append(d)
+    else:
+        stray = []
     if not digits:
         return _no_digits("No digits found.", loaded.size, t0)
     if len(digits) > MAX_DIGITS:
@@ -351,13 +356,21 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     if doubted and line_reader is None:
         return _no_digits("No digits found: the marks do not look like digits.", loaded.size, t0)
     if line_reader is not None:
-        digits, least_sure = check_with_line_reader(digits, lay, line_reader, loaded.scale, ox, oy, loaded.size)
+        digits, least_sure, rescued = check_with_line_reader(digits, lay, line_reader, loaded.scale, ox, oy,
+                                                             loaded.size, stray_lines)
         # Marks the verifier doubts one by one (fat, smudged, touching) can still be a number the
         # line reader reads all but surely; then it is read, and flagged. Otherwise: no digits.
         if doubted and least_sure < RESCUE_OVER:
             return _no_digits("No digits found: the marks do not look like digits.", loaded.size, t0)
         if doubted:  # every digit stays unsure: the verifier's doubt (is_digit) is kept on each
             notes.append("The marks look unlike single digits, but the line reader read them: check the number.")
+        stray = [d for d in stray if d.line not in rescued]
+        if rescued:
+            notes.append("A line whose marks look unlike single digits (touching digits?) was read by the "
+                         "line reader alone: check it.")
+    if stray:
+        notes.insert(0, f"Ignored {len(stray)} mark{'s' if len(stray) > 1 else ''} that "
+                        f"{'do' if len(stray) > 1 else 'does'} not look like a digit.")
 
     lines = {}
     for d in digits:
@@ -435,19 +448,31 @@ def _sequence_digits(decoded, li, line_no: int, scale: float, ox: int, oy: int, 
     return out
 
 
-def check_with_line_reader(digits: list, lay, line_reader, scale: float, ox: int, oy: int, size: tuple) -> tuple:
+def check_with_line_reader(digits: list, lay, line_reader, scale: float, ox: int, oy: int, size: tuple,
+                           stray_lines: dict | None = None) -> tuple:
     """The digits, line by line, checked against (and where it is surer, replaced by) the line reader's;
-    and the line reader's confidence in the line it was least sure of."""
+    the line reader's confidence in the line it was least sure of; and which of `stray_lines` (line ->
+    its marks, all left out as not digits) it read all but surely (RESCUE_OVER): those lines are its
+    reading, each digit keeping the verifier's doubt, so the reading is unsure."""
+    stray_lines = stray_lines or {}
     by_line = {}
     for d in digits:
         by_line.setdefault(d.line, []).append(d)
-    numbers = [k for k in sorted(by_line) if not plainly_one_digit(by_line[k], lay.lines[k])]
+    numbers = [k for k in sorted(by_line) if not plainly_one_digit(by_line[k], lay.lines[k])] + sorted(stray_lines)
     images = [line_image(lay.labels, lay.lines[k]) for k in numbers]
-    checked, least_sure = {}, 1.0
+    checked, least_sure, rescued = {}, 1.0, []
     for k, li, decoded in zip(numbers, images, read_lines([li.pixels for li in images], line_reader)):
+        if k in stray_lines:
+            if decoded.text and decoded.confidence >= RESCUE_OVER:
+                doubt = max(d.is_digit for d in stray_lines[k])
+                checked[k] = [replace(d, is_digit=doubt) for d in
+                              _sequence_digits(decoded, li, k, scale, ox, oy, size)]
+                rescued.append(k)
+            continue
         checked[k] = combine_line(by_line[k], decoded, li, k, scale, ox, oy, size)
         least_sure = min(least_sure, decoded.confidence if decoded.text else 0.0)
-    return [d for k in sorted(by_line) for d in checked.get(k, by_line[k])], least_sure
+    lines = sorted(set(by_line) | set(rescued))
+    return [d for k in lines for d in checked.get(k, by_line.get(k, []))], least_sure, rescued
 
 
 def plainly_one_digit(digits: list, marks: list) -> bool:

@@ -99,7 +99,16 @@ def _box_distance(a: Blob, b: Blob) -> int:
 
 def merge_stacked(blobs: list) -> list:
     """Before lines are formed: a short mark just above or below a much taller one, overlapping it
-    horizontally, is part of the same digit (the bar of a 7 or the hat of a 5 drawn apart)."""
+    horizontally, is part of the same digit (the bar of a 7 or the hat of a 5 drawn apart). Done
+    again until nothing joins: a 3 broken in three joins its foot only once its middle has joined."""
+    while True:
+        merged = _merge_stacked_once(blobs)
+        if len(merged) == len(blobs):
+            return merged
+        blobs = merged
+
+
+def _merge_stacked_once(blobs: list) -> list:
     blobs = sorted(blobs, key=lambda b: b.h, reverse=True)
     out = []
     for b in blobs:

@@ -281,6 +281,40 @@ def test_a_piece_inside_a_digit_does_not_start_a_line_of_its_own():
     assert reading.text == "29" and len(reading.lines) == 1
 
 
+def test_a_digit_broken_in_three_joins_its_foot_once_its_middle_has_joined():
+    from bench.reader import validation_pool
+    from digitsinsight.segment import Blob, merge_stacked
+
+    # "033533" (hard validation set, seed 7): the last 3 broke into its top, a short middle piece
+    # and its foot. The foot is too far below the top alone, so in one pass it stayed apart and,
+    # with its own line, the number read "033532" over "88".
+    top, middle, foot = Blob(245, 81, 270, 102, [6], 159), Blob(262, 101, 273, 110, [7], 52), Blob(241, 112, 271, 122, [8], 141)
+    joined = merge_stacked([top, middle, foot])
+    assert len(joined) == 1 and sorted(joined[0].labels) == [6, 7, 8]
+    assert (joined[0].y0, joined[0].y1) == (81, 122)
+    # Two digits of one size above one another are still two.
+    assert len(merge_stacked([Blob(0, 0, 30, 40, [1], 600), Blob(0, 45, 30, 85, [2], 600)])) == 2
+    sample = make_sample("hard", 751, 7, validation_pool())
+    assert sample.text == "033533" and read_number(sample.image).text == "033533"
+
+
+def test_a_line_left_out_as_marks_unlike_digits_is_read_when_the_line_reader_is_sure():
+    from bench.reader import validation_pool
+
+    # "7" over "91" written small on a page (hard validation set, seed 7), the 9 and the 1 touching
+    # and not parted by the cuts: the verifier, rightly, takes the pair for no single digit, and the
+    # line was left out as a stray mark ("7"). The line reader reads it; flagged, as a guess.
+    sample = make_sample("hard", 752, 7, validation_pool())
+    reading = read_number(sample.image)
+    assert sample.text == "7\n91" and reading.text == "7\n91"
+    assert reading.status == "unsure" and all(d.unsure for d in reading.digits if d.line == 1)
+    assert any("line reader alone" in w for w in reading.warnings)
+    assert not any(w.startswith("Ignored") for w in reading.warnings)
+    # Without the line reader the pair stays left out, and says so.
+    plain = read_number(sample.image, line_reader=None)
+    assert plain.text == "7" and plain.warnings[0].startswith("Ignored 1 mark")
+
+
 def test_small_pieces_of_a_digit_join_it_and_specks_apart_are_dropped():
     from digitsinsight.segment import find_marks
 
