@@ -338,16 +338,15 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     # Marks the verifier is all but certain are not digits (a slip of the pen, a stray stroke
     # beside the number) are left out, and said so, as long as real digits remain.
     stray = [d for d in digits if d.doubted(IGNORE_BELOW)]
-    notes, stray_lines = [], {}
-    if stray and len(stray) < len(digits):
-        digits = [d for d in digits if all(d is not x for x in stray)]
-        # A line left out whole may be digits that touch, which the cuts did not part: the line
-        # reader has a look at it below.
-        for d in stray:
-            if all(k.line != d.line for k in digits):
-                stray_lines.setdefault(d.line, []).append(d)
-    else:
+    if len(stray) == len(digits):  # no real digits remain: none is left out
         stray = []
+    digits = [d for d in digits if all(d is not x for x in stray)]
+    # A line left out whole may be digits that touch, which the cuts did not part: the line reader
+    # has a look at it below.
+    notes, stray_lines = [], {}
+    for d in stray:
+        if all(k.line != d.line for k in digits):
+            stray_lines.setdefault(d.line, []).append(d)
     if not digits:
         return _no_digits("No digits found.", loaded.size, t0)
     if len(digits) > MAX_DIGITS:
