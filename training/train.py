@@ -1,6 +1,6 @@
 """Train DigitNet on MNIST and write a timm Hub-format `weights/` folder.
 
-    python -m training.train                          # the shipped recipe (2 min on one H200 GPU; 75 s an epoch on 2 CPU cores)
+    python -m training.train                          # the shipped recipe (2 min on one H200 GPU; about 145 s an epoch on 2 CPU cores)
     python -m training.train --epochs 2 --limit 2000  # a quick smoke run
     torchrun --nproc_per_node 2 -m training.train     # DistributedDataParallel (gloo on CPU, NCCL on GPUs)
 
