@@ -288,7 +288,8 @@ def test_a_digit_broken_in_three_joins_its_foot_once_its_middle_has_joined():
     # "033533" (hard validation set, seed 7): the last 3 broke into its top, a short middle piece
     # and its foot. The foot is too far below the top alone, so in one pass it stayed apart and,
     # with its own line, the number read "033532" over "88".
-    top, middle, foot = Blob(245, 81, 270, 102, [6], 159), Blob(262, 101, 273, 110, [7], 52), Blob(241, 112, 271, 122, [8], 141)
+    top, middle = Blob(245, 81, 270, 102, [6], 159), Blob(262, 101, 273, 110, [7], 52)
+    foot = Blob(241, 112, 271, 122, [8], 141)
     joined = merge_stacked([top, middle, foot])
     assert len(joined) == 1 and sorted(joined[0].labels) == [6, 7, 8]
     assert (joined[0].y0, joined[0].y1) == (81, 122)
