@@ -343,9 +343,9 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     digits = [d for d in digits if all(d is not x for x in stray)]
     # A line left out whole may be digits that touch, which the cuts did not part: the line reader
     # has a look at it below.
-    notes, stray_lines = [], {}
+    notes, stray_lines, kept_lines = [], {}, {d.line for d in digits}
     for d in stray:
-        if all(k.line != d.line for k in digits):
+        if d.line not in kept_lines:
             stray_lines.setdefault(d.line, []).append(d)
     if not digits:
         return _no_digits("No digits found.", loaded.size, t0)
@@ -448,12 +448,11 @@ def _sequence_digits(decoded, li, line_no: int, scale: float, ox: int, oy: int, 
 
 
 def check_with_line_reader(digits: list, lay, line_reader, scale: float, ox: int, oy: int, size: tuple,
-                           stray_lines: dict | None = None) -> tuple:
+                           stray_lines: dict) -> tuple:
     """The digits, line by line, checked against (and where it is surer, replaced by) the line reader's;
     the line reader's confidence in the line it was least sure of; and which of `stray_lines` (line ->
     its marks, all left out as not digits) it read all but surely (RESCUE_OVER): those lines are its
     reading, each digit keeping the verifier's doubt, so the reading is unsure."""
-    stray_lines = stray_lines or {}
     by_line = {}
     for d in digits:
         by_line.setdefault(d.line, []).append(d)
