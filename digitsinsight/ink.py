@@ -27,6 +27,8 @@ class Ink:
     mask: np.ndarray        # uint8 (H, W): 1 where there is ink
     dark_on_light: bool
     contrast: float         # ink-minus-paper (for dark ink, as a share of the paper's brightness), in [0, 1]
+    opened: bool = False    # the paper was estimated by an opening, which takes the inside of a filled
+                            # shape wider than its kernel for paper (see fill_inked_holes)
 
 
 def _odd(n: float) -> int:
@@ -343,4 +345,43 @@ def extract_ink(grey: np.ndarray, faint_rules: bool = True) -> Ink:
     mask = (strength > threshold).astype(np.uint8)
     strong = keep_strong_marks(mask, strength)
     mask = remove_ruled_lines(strong, strength, faint=mask if faint_rules else None)
-    return Ink(strength, mask, bool(dark_on_light), peak)
+    return Ink(strength, mask, bool(dark_on_light), peak, opened=bg is not None)
+
+
+MIN_HOLE = 30         # pixels: smaller holes are left as they are (blur greys them, and they change no reading)
+MAX_HOLES = 16        # only the largest holes are looked at: a filled shape's is large, and a textured
+                      # page has hundreds
+INKED_HOLE = 0.5      # a hole at least this far from the paper's level towards the ink's is ink
+
+
+def fill_inked_holes(mask: np.ndarray, grey: np.ndarray, dark_on_light: bool) -> np.ndarray:
+    """Fill the holes of marks that are as ink-bright as the marks themselves. A filled shape wider than
+    extract_ink's background opening (a disc coloured in) keeps only its rim, whose "hole" then reads as
+    a sure 0; the hole of a real 0 is paper. `grey`: the image the ink was found in.
+    The reader calls it once a page has passed its checks for texture (a noisy page has thousands of holes)."""
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return mask
+    holes = [(cv2.contourArea(c), c) for c, (_, _, _, parent) in zip(contours, hierarchy[0]) if parent >= 0]
+    holes = sorted((h for h in holes if h[0] >= MIN_HOLE), key=lambda h: -h[0])[:MAX_HOLES]
+    h, w = mask.shape
+    out = mask
+    for _, hole_contour in holes:
+        # Around the hole, as far again as it is wide: the ink that rings it, and the paper beyond.
+        x, y, bw, bh = cv2.boundingRect(hole_contour)
+        m = max(bw, bh)
+        x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(w, x + bw + m), min(h, y + bh + m)
+        ink = mask[y0:y1, x0:x1]
+        hole = np.zeros_like(ink)
+        cv2.drawContours(hole, [hole_contour], -1, 1, -1, offset=(-x0, -y0))
+        paper = (1 - hole) & (1 - ink)
+        hole &= 1 - ink
+        if not hole.any() or not paper.any():
+            continue
+        g = grey[y0:y1, x0:x1]
+        paper_level, ink_level, hole_level = ((1.0 - level if dark_on_light else level)
+                                              for level in (cv2.mean(g, k)[0] for k in (paper, ink, hole)))
+        if ink_level - paper_level >= MIN_CONTRAST and hole_level - paper_level >= INKED_HOLE * (ink_level - paper_level):
+            out = out.copy() if out is mask else out
+            out[y0:y1, x0:x1] |= hole
+    return out

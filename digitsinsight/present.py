@@ -68,7 +68,9 @@ def digit_cards_html(reading: Reading | None) -> str:
             f'<div class="di-bar{" di-top" if k == d.digit else ""}" title="{k}: {percent(p)}">'
             f'<span style="height:{max(2.0, 100 * p):.0f}%"></span><em>{k}</em></div>'
             for k, p in probs.items())
-        if d.is_digit < NOT_DIGIT_BELOW:
+        if d.shape:
+            note = f'<div class="di-flag">looks like {html.escape(d.shape)}</div>'
+        elif d.is_digit < NOT_DIGIT_BELOW:
             note = '<div class="di-flag">may not be a digit</div>'
         elif d.disputed:
             note = f'<div class="di-flag">or {d.disputed}? (readers differ)</div>'

@@ -25,10 +25,10 @@ import numpy as np
 import torch
 
 from .image import ImageError, load_image
-from .ink import extract_ink, ink_region
+from .ink import extract_ink, fill_inked_holes, ink_region
 from .normalise import normalise_digit, to_mnist_frame, to_model_input
-from .segment import (MAX_MARKS, Blob, blob_mask, cut_candidates, cut_seams, estimate_slant, layout, line_image,
-                      shear, stacked_digit, unshear_x)
+from .segment import (MAX_MARKS, PLAIN_SHAPES, Blob, blob_mask, cut_candidates, cut_seams, drawn_shape,
+                      estimate_slant, layout, line_image, shear, stacked_digit, unshear_x)
 from .sequence import FRAME, read_lines, text_log_likelihood
 from .weights import load_line_reader, load_model, load_verifier
 
@@ -63,6 +63,7 @@ class Digit:
     is_digit: float = 1.0         # the split verifier's probability that the crop is exactly one digit
     disputed: str = ""            # the other reader's digit here, where the two read different digits
     other_line: str = ""          # the other reader's whole line, where they disagree on the line
+    shape: str = ""               # what the mark plainly is instead, where it is a drawn shape (segment.drawn_shape)
 
     def doubted(self, below: float) -> bool:
         """The verifier puts this under `below`; a lone straight stroke read surely as 1 is exempt,
@@ -73,13 +74,13 @@ class Digit:
     def unsure(self) -> bool:
         # Not doubted(): a confident "1" the verifier rejects is, on photos, often a sliver of a split digit.
         return (self.confidence < UNSURE_BELOW or self.is_digit < NOT_DIGIT_BELOW or bool(self.disputed)
-                or bool(self.other_line))
+                or bool(self.other_line) or bool(self.shape))
 
     def to_dict(self) -> dict:
         return {"digit": self.digit, "confidence": round(self.confidence, 4), "is_digit": round(self.is_digit, 4),
                 "alternatives": [{"digit": d, "probability": round(p, 4)} for d, p in self.alternatives],
                 "box": list(self.box), "line": self.line, "unsure": self.unsure,
-                "disputed": self.disputed, "other_line": self.other_line}
+                "disputed": self.disputed, "other_line": self.other_line, "shape": self.shape}
 
 
 @dataclass
@@ -132,7 +133,9 @@ def _piece(sheared: np.ndarray, left: np.ndarray, right: np.ndarray, blob, s: fl
 def _hypotheses(labels, blob, line_h):
     """Candidate pieces of a blob: ([(i, j, piece)], n) over cut boundaries 0..n."""
     mask = blob_mask(labels, blob)
-    if blob.w <= SPLIT_ASPECT * line_h or blob.w <= SPLIT_ASPECT * blob.h:
+    # A wide box or disc is not cut either: its pieces (a "1" and a "7") would hide what it is.
+    if (blob.w <= SPLIT_ASPECT * line_h or blob.w <= SPLIT_ASPECT * blob.h
+            or drawn_shape(mask) in PLAIN_SHAPES):
         return [(0, 1, _Piece(mask, (blob.x0, blob.y0, blob.x1, blob.y1), blob.w / line_h))], 1
     s = estimate_slant(mask)
     sheared = shear(mask, s)
@@ -240,6 +243,9 @@ def find_lines(loaded) -> "Page | str":
     if lay.marks > MAX_MARKS:
         return (f"No digits found: {lay.marks} separate marks look like noise or texture, "
                 "not a written number.")
+    filled = fill_inked_holes(ink.mask, grey, ink.dark_on_light) if ink.opened else ink.mask
+    if filled is not ink.mask:  # a coloured-in shape the ink lost the inside of: its marks are now whole
+        lay = layout(filled)
     return Page(lay, ox, oy)
 
 
@@ -262,7 +268,7 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     lay, ox, oy = page.layout, page.ox, page.oy
 
     # Every hypothesis of every blob goes into one batch.
-    plans, crops = [], []
+    plans, crops, marks = [], [], []  # marks: each crop's binary ink, for drawn_shape
     for line_no, line in enumerate(lay.lines):
         line_h = float(np.median([b.h for b in line]))
         pieces, starts = [], [0]
@@ -273,12 +279,14 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         pieces.extend(_joined_pieces(lay.labels, line, starts, line_h))
         first = len(crops)
         crops.extend(normalise_digit(p.mask) for _, _, p in pieces)
+        marks.extend(p.mask for _, _, p in pieces)
         plans.append((line_no, pieces, starts[-1], first))
     # Lines that may be one digit drawn in pieces: the marks taken together are one more candidate.
     whole, whole_at = stacked_digit(lay.lines), None
     if whole is not None:
         whole_at = len(crops)
-        crops.append(normalise_digit(blob_mask(lay.labels, whole)))
+        marks.append(blob_mask(lay.labels, whole))
+        crops.append(normalise_digit(marks[-1]))
     batch = np.stack(crops)
     one = one_digit_probability(batch, verifier)
     penalty = PIECE_PENALTY if verifier is None else VERIFIED_PENALTY
@@ -319,7 +327,7 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         x0, y0, x1, y1 = box
         box = tuple(int(round(v / loaded.scale)) for v in (x0 + ox, y0 + oy, x1 + ox, y1 + oy))
         return Digit(int(top[0]), float(row[top[0]]), [(int(d), float(row[d])) for d in top],
-                     box, crops[k], line_no, float(one[k]))
+                     box, crops[k], line_no, float(one[k]), shape=drawn_shape(marks[k]))
 
     digits, lines_score = [], 0.0
     for (line_no, pieces, _, first), path in zip(plans, paths):
@@ -349,6 +357,10 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
             stray_lines.setdefault(d.line, []).append(d)
     if not digits:
         return _no_digits("No digits found.", loaded.size, t0)
+    if all(d.shape in PLAIN_SHAPES for d in digits):  # boxes, triangles, discs: read as digits, but plainly none
+        what = (f"the mark looks like {digits[0].shape}, not a digit" if len(digits) == 1 else
+                f"the marks look like drawn shapes ({', '.join(sorted({d.shape for d in digits}))}), not digits")
+        return _no_digits(f"No digits found: {what}.", loaded.size, t0)
     if len(digits) > MAX_DIGITS:
         return _no_digits(f"No digits found: {len(digits)} marks are too many for a number.", loaded.size, t0)
     doubted = all(d.doubted(NO_DIGITS_BELOW) for d in digits)
@@ -384,7 +396,9 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
             where = f"Line {sorted(lines).index(k) + 1} was" if several_lines else "It was"
             warnings.append(f"{where} also read as {other}: some digits touch or are broken, check the number.")
     for i, d in enumerate(digits):
-        if d.is_digit < NOT_DIGIT_BELOW:
+        if d.shape:
+            warnings.append(f"Mark {i + 1} looks like {d.shape}, not a digit (read as {d.digit}).")
+        elif d.is_digit < NOT_DIGIT_BELOW:
             warnings.append(f"Mark {i + 1} may not be a digit (read as {d.digit}).")
         elif d.disputed:
             warnings.append(f"Digit {i + 1} is unsure: read as {d.digit}, but also as {d.disputed}.")
@@ -490,7 +504,9 @@ def combine_line(seg: list, decoded, li, line_no: int, scale: float, ox: int, oy
     # How much likelier the line reader finds its own reading than the cut path's: when the cut
     # path's reading fits the line nearly as well, it stands (with its boxes), flagged.
     gap = math.log(max(decoded.confidence, 1e-12)) - text_log_likelihood(decoded.log_probs, seg_text)
-    if decoded.confidence <= LINE_READER_OVER or gap < KEEP_CUT_READING_WITHIN:
+    # A drawn shape in the line: the line reader, which knows only digits, reads it as digits too.
+    if (decoded.confidence <= LINE_READER_OVER or gap < KEEP_CUT_READING_WITHIN
+            or any(d.shape in PLAIN_SHAPES for d in seg)):
         for d in seg:
             d.other_line = decoded.text
         return seg

@@ -253,6 +253,48 @@ def blob_mask(labels: np.ndarray, blob: Blob) -> np.ndarray:
     return np.isin(labels[blob.y0:blob.y1, blob.x0:blob.x1], blob.labels).astype(np.uint8)
 
 
+# A box or a triangle drawn as an outline reads as a sure 0 (two stacked, as an 8), a filled disc as a
+# sure 0, and the verifier, trained on digits and their fragments, never saw either. Three tests of
+# plain geometry, none of which any digit read surely passed on the validation sets (all five kinds):
+POLYGON_SIDES = 4       # an outline with a hole, whose contour is at most this many straight sides,
+POLYGON_STRAIGHT = 0.02 # ... straight to within this fraction of its length, is a drawn box or triangle
+TANGLE_HOLES = 4        # this many loops or more is a tangle (an 8 has two, and a third, small one
+                        # where its strokes cross is common); but two digits touching can make one too,
+                        # so a tangle only flags the digit read there
+HOLE_AREA = 0.01        # a hole counts if it is this share of the mark's convex hull,
+MIN_HOLE_PIXELS = 6     # ... and at least this many pixels (blur leaves pinholes in small marks)
+FILLED_SOLIDITY = 0.9   # a mark filling this much of its convex hull, with no hole,
+FILLED_THICKNESS = 0.35 # ... and ink this deep (distance to its edge, times its longer side) is a filled blob
+POLYGON, FILLED, TANGLE = "a straight-sided shape", "a filled blob", "a tangle of loops"
+PLAIN_SHAPES = (POLYGON, FILLED)  # what no digits make, alone or touching: such a mark is not cut, not
+                                  # read over by the line reader, and a page of nothing else has no digits
+
+
+def drawn_shape(mask: np.ndarray) -> str:
+    """What a mark plainly is if it is a drawn shape and not a digit, for people; "" otherwise.
+    Straight lines stay straight under the reader's shear, and area ratios and holes do not change,
+    so `mask` may be a sheared piece."""
+    binary = (np.asarray(mask) > 0).astype(np.uint8)
+    contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return ""
+    outer = [c for c, h in zip(contours, hierarchy[0]) if h[3] < 0]
+    hull_area = max(1.0, cv2.contourArea(cv2.convexHull(np.vstack(outer))))
+    holes = sum(1 for c, h in zip(contours, hierarchy[0])  # not pinholes where strokes cross
+                if h[3] >= 0 and cv2.contourArea(c) > max(HOLE_AREA * hull_area, MIN_HOLE_PIXELS))
+    if holes >= TANGLE_HOLES:
+        return TANGLE
+    if holes:
+        largest = max(outer, key=cv2.contourArea)
+        corners = cv2.approxPolyDP(largest, POLYGON_STRAIGHT * cv2.arcLength(largest, True), True)
+        return POLYGON if len(corners) <= POLYGON_SIDES else ""
+    if cv2.countNonZero(binary) <= FILLED_SOLIDITY * hull_area:
+        return ""
+    _, _, w, h = cv2.boundingRect(binary)
+    depth = cv2.distanceTransform(np.pad(binary, 1), cv2.DIST_L2, 3).max()
+    return FILLED if depth >= FILLED_THICKNESS * max(w, h) else ""
+
+
 def estimate_slant(mask: np.ndarray) -> float:
     """Horizontal shear that makes the strokes most upright (sharpest column profile)."""
     h, w = mask.shape

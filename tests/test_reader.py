@@ -363,6 +363,79 @@ def test_a_sketched_digit_in_pieces_reads_as_one_digit_but_two_lines_stay_two(po
     assert stacked_digit([[one], [Blob(5, 140, 65, 200, [2], 1500)]]) is None       # ... too far below
 
 
+def _sketchpad_with(draw) -> np.ndarray:
+    canvas = np.full((500, 640, 3), 255, np.uint8)
+    draw(canvas)
+    return canvas
+
+
+BOX = _sketchpad_with(lambda c: cv2.polylines(c, [cv2.boxPoints(((320, 250), (200, 300), 25)).astype(np.int32)],
+                                              True, (0, 0, 0), 8, cv2.LINE_AA))
+WIDE_BOX = _sketchpad_with(lambda c: cv2.rectangle(c, (120, 150), (520, 350), (0, 0, 0), 8, cv2.LINE_AA))
+TRIANGLE = _sketchpad_with(lambda c: cv2.polylines(c, [np.array([[200, 420], [330, 80], [450, 400]], np.int32)],
+                                                   True, (30, 30, 160), 10, cv2.LINE_AA))
+DISC = _sketchpad_with(lambda c: cv2.ellipse(c, (320, 250), (150, 110), 20, 0, 360, (40, 40, 200), -1, cv2.LINE_AA))
+RING = _sketchpad_with(lambda c: cv2.ellipse(c, (320, 250), (90, 150), 0, 0, 360, (0, 0, 0), 14, cv2.LINE_AA))
+_t = np.linspace(0, 2 * np.pi, 800)
+TANGLE = _sketchpad_with(lambda c: cv2.polylines(
+    c, [np.stack([320 + 150 * np.cos(_t) + 60 * np.cos(5 * _t), 250 + 150 * np.sin(_t) + 60 * np.sin(5 * _t)],
+                 1).astype(np.int32)], True, (0, 0, 0), 7, cv2.LINE_AA))
+
+
+def test_drawn_shapes_are_not_read_as_numbers_but_a_ring_is_a_zero():
+    from digitsinsight.image import load_image
+    from digitsinsight.ink import extract_ink, fill_inked_holes, ink_region
+
+    # Before: the box read as a sure "0", the wide box, cut in two, as "52", the triangle as an unsure
+    # "4", the disc as a sure "0": the background opening, narrower than the disc, took its inside for
+    # paper and left a ring.
+    for image, shape in ((BOX, "straight-sided shape"), (WIDE_BOX, "straight-sided shape"),
+                         (TRIANGLE, "straight-sided shape"), (DISC, "filled blob")):
+        reading = read_number(image)
+        assert reading.status == "no_digits" and reading.text == "" and not reading.digits
+        assert reading.warnings == [f"No digits found: the mark looks like a {shape}, not a digit."]
+    x0, y0, x1, y1 = ink_region(load_image(DISC).grey)
+    grey = load_image(DISC).grey[y0:y1, x0:x1]  # where read_number looks
+    ring_of_the_disc = extract_ink(grey).mask
+    assert cv2.connectedComponents(1 - ring_of_the_disc, connectivity=4)[0] == 3  # the hole
+    assert cv2.connectedComponents(1 - fill_inked_holes(ring_of_the_disc, grey, True), connectivity=4)[0] == 2
+    # A tangle of loops is flagged, not refused: two digits touching can have as many loops.
+    tangle = read_number(TANGLE)
+    assert tangle.status == "unsure" and all(d.shape == "a tangle of loops" for d in tangle.digits)
+    # A ring drawn with a pen is a zero, and its inside stays paper.
+    ring = read_number(RING)
+    assert ring.text == "0" and ring.status == "ok" and not ring.digits[0].shape
+    ring_grey = load_image(RING).grey
+    ring_ink = extract_ink(ring_grey).mask
+    assert fill_inked_holes(ring_ink, ring_grey, True) is ring_ink
+
+
+def test_a_box_beside_a_number_is_flagged_and_the_line_reader_does_not_read_it_as_digits():
+    sample = make_sample("clean", 1, 3)
+    assert sample.text == "454" and read_number(sample.image).status == "ok"
+    (h, w), top, bottom = sample.image.shape[:2], sample.boxes[0][1], sample.boxes[0][3]
+    right = max(b[2] for b in sample.boxes)
+    image = np.full((h, w + 2 * (bottom - top), 3), 255, np.uint8)
+    image[:, :w] = sample.image
+    cv2.rectangle(image, (right + 40, top), (right + 110, bottom), (0, 0, 0), 9, cv2.LINE_AA)
+    reading = read_number(image)
+    # Before: the line reader's "45417" (the box as a 1 and a 7) overruled the cut path's "4540".
+    assert reading.text == "4540" and reading.status == "unsure"
+    assert [bool(d.shape) for d in reading.digits] == [False, False, False, True]
+    assert "Mark 4 looks like a straight-sided shape, not a digit (read as 0)." in reading.warnings
+    assert reading.to_dict()["digits"][3]["shape"] == "a straight-sided shape"
+    from digitsinsight import present
+    assert present.digit_cards_html(reading).count("looks like a straight-sided shape") == 1
+
+
+def test_no_mnist_test_digit_is_taken_for_a_drawn_shape(test_subset):
+    from digitsinsight.segment import drawn_shape
+    images, _ = test_subset
+    for image in images:  # at the reader's working size, thin and thick
+        big = cv2.resize(image, (112, 112), interpolation=cv2.INTER_CUBIC)
+        assert drawn_shape(big >= 128) == "" and drawn_shape(big >= 40) == ""
+
+
 def test_light_ink_on_dark_and_a_small_number_on_a_page_lit_from_one_side():
     from digitsinsight.image import load_image
     from digitsinsight.ink import extract_ink
