@@ -257,7 +257,9 @@ def blob_mask(labels: np.ndarray, blob: Blob) -> np.ndarray:
 # sure 0, and the verifier, trained on digits and their fragments, never saw either. Three tests of
 # plain geometry, none of which any digit read surely passed on the validation sets (all five kinds):
 POLYGON_SIDES = 4       # an outline with a hole, whose contour is at most this many straight sides,
-POLYGON_STRAIGHT = 0.02 # ... straight to within this fraction of its length, is a drawn box or triangle
+POLYGON_STRAIGHT = 0.02 # ... straight to within this fraction of its length, is a drawn box or triangle,
+POLYGON_HOLE_SPAN = 0.5 # ... when its hole spans this share of its width and height: an outline (a closed 4,
+                        # a triangle on a stem drawn with straight strokes, spans a quarter of its height)
 TANGLE_HOLES = 4        # this many loops or more is a tangle (an 8 has two, and a third, small one
                         # where its strokes cross is common); but two digits touching can make one too,
                         # so a tangle only flags the digit read there
@@ -287,7 +289,11 @@ def drawn_shape(mask: np.ndarray) -> str:
     if holes:
         largest = max(outer, key=cv2.contourArea)
         corners = cv2.approxPolyDP(largest, POLYGON_STRAIGHT * cv2.arcLength(largest, True), True)
-        return POLYGON if len(corners) <= POLYGON_SIDES else ""
+        if len(corners) > POLYGON_SIDES:
+            return ""
+        hole = max((c for c, h in zip(contours, hierarchy[0]) if h[3] >= 0), key=cv2.contourArea)
+        (_, _, w, h), (_, _, hole_w, hole_h) = cv2.boundingRect(largest), cv2.boundingRect(hole)
+        return POLYGON if min(hole_w / w, hole_h / h) >= POLYGON_HOLE_SPAN else ""
     if cv2.countNonZero(binary) <= FILLED_SOLIDITY * hull_area:
         return ""
     _, _, w, h = cv2.boundingRect(binary)

@@ -402,6 +402,10 @@ def test_drawn_shapes_are_not_read_as_numbers_but_a_ring_is_a_zero():
     # A tangle of loops is flagged, not refused: two digits touching can have as many loops.
     tangle = read_number(TANGLE)
     assert tangle.status == "unsure" and all(d.shape == "a tangle of loops" for d in tangle.digits)
+    # A closed 4 drawn with straight strokes is a triangle on a stem: its loop spans a quarter of its
+    # height, so it is no outline (sketch test set, seed 0; read as "a straight-sided shape" without that).
+    closed_four = make_sample("sketch", 27, 0)
+    assert closed_four.text == "4" and read_number(closed_four.image).text == "4"
     # A ring drawn with a pen is a zero, and its inside stays paper.
     ring = read_number(RING)
     assert ring.text == "0" and ring.status == "ok" and not ring.digits[0].shape
