@@ -268,8 +268,9 @@ MIN_HOLE_PIXELS = 6     # ... and at least this many pixels (blur leaves pinhole
 FILLED_SOLIDITY = 0.9   # a mark filling this much of its convex hull, with no hole,
 FILLED_THICKNESS = 0.35 # ... and ink this deep (distance to its edge, times its longer side) is a filled blob
 POLYGON, FILLED, TANGLE = "a straight-sided shape", "a filled blob", "a tangle of loops"
-PLAIN_SHAPES = (POLYGON, FILLED)  # what no digits make, alone or touching: such a mark is not cut, not
-                                  # read over by the line reader, and a page of nothing else has no digits
+PLAIN_SHAPES = (POLYGON,)  # what no digits make, alone or touching: such a mark is not cut, not read over
+                           # by the line reader, and a page of nothing else has no digits. A filled blob only
+                           # flags its digit: a 0 written small with a thick pen can close up into one
 
 
 def drawn_shape(mask: np.ndarray) -> str:

@@ -389,17 +389,18 @@ def test_drawn_shapes_are_not_read_as_numbers_but_a_ring_is_a_zero():
     # Before: the box read as a sure "0", the wide box, cut in two, as "52", the triangle as an unsure
     # "4", the disc as a sure "0": the background opening, narrower than the disc, took its inside for
     # paper and left a ring.
-    for image, shape in ((BOX, "straight-sided shape"), (WIDE_BOX, "straight-sided shape"),
-                         (TRIANGLE, "straight-sided shape"), (DISC, "filled blob")):
+    for image in (BOX, WIDE_BOX, TRIANGLE):
         reading = read_number(image)
         assert reading.status == "no_digits" and reading.text == "" and not reading.digits
-        assert reading.warnings == [f"No digits found: the mark looks like a {shape}, not a digit."]
+        assert reading.warnings == ["No digits found: the mark looks like a straight-sided shape, not a digit."]
+    # A filled blob is flagged, not refused: a 0 written small with a thick pen can close up into one.
+    assert read_number(DISC).status == "unsure"
     x0, y0, x1, y1 = ink_region(load_image(DISC).grey)
     grey = load_image(DISC).grey[y0:y1, x0:x1]  # where read_number looks
     ring_of_the_disc = extract_ink(grey).mask
     assert cv2.connectedComponents(1 - ring_of_the_disc, connectivity=4)[0] == 3  # the hole
     assert cv2.connectedComponents(1 - fill_inked_holes(ring_of_the_disc, grey, True), connectivity=4)[0] == 2
-    # A tangle of loops is flagged, not refused: two digits touching can have as many loops.
+    # A tangle of loops is flagged, not refused: two digits touching can have as many.
     tangle = read_number(TANGLE)
     assert tangle.status == "unsure" and all(d.shape == "a tangle of loops" for d in tangle.digits)
     # A closed 4 drawn with straight strokes is a triangle on a stem: its loop spans a quarter of its
