@@ -19,6 +19,8 @@ MAX_BYTES = 30 * 1024 * 1024        # refuse bigger files outright
 MAX_PIXELS = 50_000_000             # about 8,000 x 6,000: bigger is refused before decoding
 WORK_MAX_SIDE = 1600                # photos are read at most this big (speed; digits stay > 20 px)
 MIN_SIDE = 8                        # smaller than this cannot hold a readable digit
+# uint8 -> float32 in [0, 1] by table: the same values as `a / 255.0`, about 8x faster on a photo.
+_UNIT = np.arange(256, dtype=np.float32) / 255.0
 
 
 class ImageError(ValueError):
@@ -80,8 +82,8 @@ def _to_grey(im: Image.Image) -> tuple[np.ndarray, bool]:
         return np.clip((a - lo) / max(hi - lo, 1e-6), 0, 1), False
     has_alpha = im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (im.mode == "P" and "transparency" in im.info)
     if not has_alpha:
-        return np.asarray(im.convert("L"), dtype=np.float32) / 255.0, False
-    rgba = np.asarray(im.convert("RGBA"), dtype=np.float32) / 255.0
+        return cv2.LUT(np.asarray(im.convert("L")), _UNIT), False
+    rgba = cv2.LUT(np.asarray(im.convert("RGBA")), _UNIT)
     alpha = rgba[..., 3]
     lum = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
     if alpha.min() > 0.99:

@@ -19,6 +19,8 @@ import numpy as np
 MIN_CONTRAST = 0.10   # below this ink-minus-paper (dark ink: as a share of the paper's brightness) there is no ink
 DARKEST_PAPER = 0.2   # paper is not taken to be darker than this when ink is measured against it
 SHADED_PAPER = 0.3    # ... and only when no paper is darker than this share of the lit paper (else: a dark surround)
+FLAT_PAPER = 1e-4     # an opening that leaves less than this left nothing: float rounding (a preview's
+                      # INTER_AREA resize of white paper leaves values of about 1e-7) is no lighting
 
 
 @dataclass
@@ -38,8 +40,9 @@ def _odd(n: float) -> int:
 
 def estimate_background(g: np.ndarray) -> np.ndarray | None:
     """Paper level under ink-bright image `g`: an opening with a kernel wider than strokes, smoothed.
-    None where the opening leaves nothing, as on a sketchpad canvas: the paper is flat, and smoothing
-    and scaling up zeros, then dividing the ink by 1 - 0, would change nothing (about 1 ms a call)."""
+    None where the opening leaves nothing (FLAT_PAPER), as on a sketchpad canvas or its preview: the paper is
+    flat, and smoothing and scaling up zeros, then dividing the ink by 1 - 0, would change nothing (about
+    1 ms a call)."""
     h, w = g.shape
     factor = max(1.0, max(h, w) / 256)  # work small: lighting is smooth, so nothing is lost
     small = cv2.resize(g, (max(1, round(w / factor)), max(1, round(h / factor))), interpolation=cv2.INTER_AREA)
@@ -54,14 +57,14 @@ def estimate_background(g: np.ndarray) -> np.ndarray | None:
                | (stats[:, 1] + stats[:, 3] >= sh))
     if n > 1 and not at_edge[1:].all():
         at_edge[0] = True  # the paper
-        rough = (~at_edge[labels]).astype(np.uint8)
+        rough = (~at_edge).astype(np.uint8)[labels]
     dist = cv2.distanceTransform(rough, cv2.DIST_L2, 3)
     ridge = (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8))) & (dist > 0)
     stroke = 2 * float(np.percentile(dist[ridge], 75)) if ridge.any() else 0.0
     k = _odd(min(max(small.shape) / 4, max(max(small.shape) / 12, 2.5 * stroke)))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     bg = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REFLECT)
-    if not bg.any():
+    if float(bg.max()) < FLAT_PAPER:
         return None
     bg = wide_blur(bg, k / 3)
     return cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -89,7 +92,7 @@ def keep_strong_marks(mask: np.ndarray, strength: np.ndarray, strong: float = ST
     strong_count = np.bincount(labels[strength >= strong], minlength=n)
     keep = strong_count >= 3
     keep[0] = False
-    return keep[labels].astype(np.uint8)
+    return keep.astype(np.uint8)[labels]
 
 
 RULING_TILT = 10.0  # degrees: ruled or squared paper photographed up to this far off level is still found
@@ -244,7 +247,7 @@ def remove_ruled_lines(mask: np.ndarray, strength: np.ndarray, faint: np.ndarray
     inside = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
     drop = (on_rules >= 0.8) & (mean < (cut + ink_level) / 2) & inside
     drop[0] = True
-    return (~drop[labels]).astype(np.uint8)
+    return (~drop).astype(np.uint8)[labels]
 
 
 PREVIEW_FROM = 1.5  # images this many times the preview's side or larger are previewed first
@@ -338,7 +341,7 @@ def extract_ink(grey: np.ndarray, faint_rules: bool = True) -> Ink:
     peak = max(peak, float(blurred.max()) * 0.7)
     if peak < MIN_CONTRAST:
         return Ink(np.zeros_like(ink), np.zeros(ink.shape, np.uint8), bool(dark_on_light), peak)
-    strength = np.clip(ink / peak, 0, 1).astype(np.float32)
+    strength = np.clip(ink / peak, 0, 1).astype(np.float32, copy=False)
     u8 = (strength * 255).astype(np.uint8)
     otsu, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = float(np.clip(otsu / 255.0, 0.3, 0.6))

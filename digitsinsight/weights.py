@@ -19,6 +19,7 @@ from pathlib import Path
 
 import timm
 import torch
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from . import model as _model  # noqa: F401 - registers DigitNet with timm
 from . import sequence as _sequence  # noqa: F401 - registers DigitLine with timm
@@ -89,11 +90,25 @@ def _folder(source: str) -> Path:
     return Path(source[len("local-dir:"):]).expanduser()
 
 
+def fold_batchnorm(net: torch.nn.Module) -> torch.nn.Module:
+    """Fold every BatchNorm that follows a convolution into that convolution (torch's own
+    fuse_conv_bn_eval; the norm becomes an Identity, so module names keep their places). In eval mode
+    a BatchNorm is a fixed scale and shift, and running it on its own cost the small models a third of
+    their time (the split verifier on a photo's 38 crops: 11.6 to 5.5 ms). Outputs agree to float rounding."""
+    for seq in net.modules():
+        if isinstance(seq, torch.nn.Sequential):
+            for i in range(len(seq) - 1):
+                if isinstance(seq[i], torch.nn.Conv2d) and isinstance(seq[i + 1], torch.nn.BatchNorm2d):
+                    seq[i] = fuse_conv_bn_eval(seq[i], seq[i + 1])
+                    seq[i + 1] = torch.nn.Identity()
+    return net
+
+
 def for_inference(net: torch.nn.Module) -> torch.nn.Module:
-    """Eval mode, with weights laid out channels-last: oneDNN's CPU convolutions then run the
-    classifier about 1.3x faster on batches of 8 to 128 crops (1.2x on one). The values, the state
-    dict's keys and the outputs (to float rounding) are unchanged."""
-    return net.eval().to(memory_format=torch.channels_last)
+    """Eval mode, BatchNorm folded into the convolutions (so no longer trainable as it was), and
+    weights laid out channels-last: oneDNN's CPU convolutions then run the classifier about 1.3x faster
+    on batches of 8 to 128 crops (1.2x on one). The outputs are unchanged to float rounding."""
+    return fold_batchnorm(net.eval()).to(memory_format=torch.channels_last)
 
 
 def _companion(source: str | None, name: str) -> torch.nn.Module | None:

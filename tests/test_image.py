@@ -39,6 +39,17 @@ def test_every_colour_mode_reads_the_same(mode):
     assert_dark_stroke_on_white(load_image(im).grey)
 
 
+def test_grey_levels_are_the_pixel_values_over_255():
+    # load_image turns bytes into [0, 1] by a table: the same float32 values as dividing by 255.
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    expected = np.asarray(Image.fromarray(rgb).convert("L"), dtype=np.float32) / 255.0
+    assert np.array_equal(load_image(rgb).grey, expected)
+    rgba = np.dstack([rgb, np.full((40, 50), 255, np.uint8)])   # opaque: the luminance, unrounded
+    lum = (np.asarray(Image.fromarray(rgba).convert("RGBA"), dtype=np.float32) / 255.0)[..., :3]
+    assert np.array_equal(load_image(rgba).grey, lum @ np.array([0.299, 0.587, 0.114], np.float32))
+
+
 def test_sketchpad_layer_ink_on_transparent_black_pixels():
     """Gradio's layers: ink alpha on fully transparent pixels whose RGB is black."""
     rgba = np.zeros((48, 64, 4), np.uint8)

@@ -214,7 +214,8 @@ def test_fast_stages_match_the_plain_numpy_they_replace():
 
 def test_crops_the_verifier_rejects_are_classified_only_where_a_best_path_needs_them(monkeypatch):
     # A speed-up, not a change: the reading is the one with every crop classified, in at most three
-    # batches, from fewer crops (on 400 validation photos, 62% of them; on digit-free images many
+    # batches, from fewer crops (on 200 validation photos, 1,576 of 4,038, where reading every one the
+    # verifier does not reject, p >= 0.1, took 2,482; on printed lines and digit-free images many
     # lines need a second look, so more).
     import digitsinsight.reader as reader
     sizes = []
@@ -233,7 +234,7 @@ def test_crops_the_verifier_rejects_are_classified_only_where_a_best_path_needs_
         monkeypatch.setattr(reader, "CLASSIFY_FROM", rule)
         lazy.pop("seconds"), full.pop("seconds")
         assert lazy == full
-    assert 0 < lazy_crops < 0.85 * all_crops, (lazy_crops, all_crops)
+    assert 0 < lazy_crops < 0.5 * all_crops, (lazy_crops, all_crops)
 
 
 def test_digits_in_pieces_are_offered_as_one_digit_and_lines_of_writing_stay_lines():
@@ -492,14 +493,28 @@ def test_flat_paper_skips_the_background_and_gives_the_same_ink(monkeypatch):
     from digitsinsight.image import load_image
     flat = [load_image(s.image).grey for s in make_set("sketch", 6, seed=3)]
     lit = [load_image(s.image).grey for s in make_set("hard", 4, seed=3)]
-    assert all(ink.estimate_background(1.0 - g) is None for g in flat)
+    # ink_region's preview of a canvas too: its INTER_AREA resize leaves white paper at 1 +- 1e-7,
+    # which the opening had taken for lighting (the long way round, on two thirds of sketches).
+    previews = [cv2.resize(g, (400, round(400 * g.shape[0] / g.shape[1])), interpolation=cv2.INTER_AREA)
+                for g in flat if max(g.shape) >= ink.PREVIEW_FROM * 400]
+    assert previews and any((1.0 - g).min() < 0 for g in previews)
+    assert all(ink.estimate_background(1.0 - g) is None for g in flat + previews)
     assert all(ink.estimate_background(1.0 - g) is not None for g in lit)   # lit paper is measured
     fast = [ink.extract_ink(g) for g in flat]
+    fast_previews = [ink.extract_ink(g, faint_rules=False) for g in previews]
+    real_background = ink.estimate_background
     monkeypatch.setattr(ink, "estimate_background", lambda g: np.zeros_like(g))  # the long way round
     for g, shortcut in zip(flat, fast):
         slow = ink.extract_ink(g)
         assert slow.mask.any() and np.array_equal(slow.mask, shortcut.mask)
         assert np.array_equal(slow.strength, shortcut.strength) and slow.contrast == shortcut.contrast
+    # On a preview the long way round is the opening's own 1e-7 "lighting": the same ink, to float rounding.
+    monkeypatch.setattr(ink, "FLAT_PAPER", -1.0)
+    for g, shortcut in zip(previews, fast_previews):
+        assert real_background(1.0 - g) is not None
+        slow = ink.extract_ink(g, faint_rules=False)
+        assert slow.mask.any() and np.array_equal(slow.mask, shortcut.mask)
+        assert np.abs(slow.strength - shortcut.strength).max() < 1e-6
 
 
 def test_level_runs_are_the_plain_opening_done_on_fewer_rows():
