@@ -93,8 +93,8 @@ def _folder(source: str) -> Path:
 def fold_batchnorm(net: torch.nn.Module) -> torch.nn.Module:
     """Fold every BatchNorm that follows a convolution into that convolution (torch's own
     fuse_conv_bn_eval; the norm becomes an Identity, so module names keep their places). In eval mode
-    a BatchNorm is a fixed scale and shift, and running it on its own cost the small models a third of
-    their time (the split verifier on a photo's 38 crops: 11.6 to 5.5 ms). Outputs agree to float rounding."""
+    a BatchNorm is a fixed scale and shift, and running it on its own cost time: folded, the classifier
+    runs 1.08-1.18x and the split verifier 1.13-1.29x faster on 1 to 38 crops. Outputs agree to float rounding."""
     for seq in net.modules():
         if isinstance(seq, torch.nn.Sequential):
             for i in range(len(seq) - 1):

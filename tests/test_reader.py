@@ -494,7 +494,7 @@ def test_flat_paper_skips_the_background_and_gives_the_same_ink(monkeypatch):
     flat = [load_image(s.image).grey for s in make_set("sketch", 6, seed=3)]
     lit = [load_image(s.image).grey for s in make_set("hard", 4, seed=3)]
     # ink_region's preview of a canvas too: its INTER_AREA resize leaves white paper at 1 +- 1e-7,
-    # which the opening had taken for lighting (the long way round, on two thirds of sketches).
+    # which the opening had taken for lighting (the long way round, on 88 of 300 validation sketches).
     previews = [cv2.resize(g, (400, round(400 * g.shape[0] / g.shape[1])), interpolation=cv2.INTER_AREA)
                 for g in flat if max(g.shape) >= ink.PREVIEW_FROM * 400]
     assert previews and any((1.0 - g).min() < 0 for g in previews)
