@@ -366,7 +366,7 @@ def fill_inked_holes(mask: np.ndarray, grey: np.ndarray, dark_on_light: bool) ->
     if hierarchy is None:
         return mask
     holes = [(cv2.contourArea(c), c) for c, (_, _, _, parent) in zip(contours, hierarchy[0]) if parent >= 0]
-    holes = sorted((h for h in holes if h[0] >= MIN_HOLE), key=lambda h: -h[0])[:MAX_HOLES]
+    holes = sorted((hole for hole in holes if hole[0] >= MIN_HOLE), key=lambda hole: -hole[0])[:MAX_HOLES]
     h, w = mask.shape
     out = mask
     for _, hole_contour in holes:

@@ -135,7 +135,7 @@ def _piece(sheared: np.ndarray, left: np.ndarray, right: np.ndarray, blob, s: fl
 def _hypotheses(labels, blob, line_h):
     """Candidate pieces of a blob: ([(i, j, piece)], n) over cut boundaries 0..n."""
     mask = blob_mask(labels, blob)
-    # A wide box or disc is not cut either: its pieces (a "1" and a "7") would hide what it is.
+    # A wide box or triangle is not cut either: its pieces (a "1" and a "7") would hide what it is.
     if (blob.w <= SPLIT_ASPECT * line_h or blob.w <= SPLIT_ASPECT * blob.h
             or drawn_shape(mask) in PLAIN_SHAPES):
         return [(0, 1, _Piece(mask, (blob.x0, blob.y0, blob.x1, blob.y1), blob.w / line_h))], 1
@@ -270,7 +270,7 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     lay, ox, oy = page.layout, page.ox, page.oy
 
     # Every hypothesis of every blob goes into one batch.
-    plans, crops, marks = [], [], []  # marks: each crop's binary ink, for drawn_shape
+    plans, crops = [], []
     for line_no, line in enumerate(lay.lines):
         line_h = float(np.median([b.h for b in line]))
         pieces, starts = [], [0]
@@ -281,14 +281,12 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         pieces.extend(_joined_pieces(lay.labels, line, starts, line_h))
         first = len(crops)
         crops.extend(normalise_digit(p.mask) for _, _, p in pieces)
-        marks.extend(p.mask for _, _, p in pieces)
         plans.append((line_no, pieces, starts[-1], first))
     # Lines that may be one digit drawn in pieces: the marks taken together are one more candidate.
     whole, whole_at = stacked_digit(lay.lines), None
     if whole is not None:
-        whole_at = len(crops)
-        marks.append(blob_mask(lay.labels, whole))
-        crops.append(normalise_digit(marks[-1]))
+        whole_at, whole_mask = len(crops), blob_mask(lay.labels, whole)
+        crops.append(normalise_digit(whole_mask))
     batch = np.stack(crops)
     one = one_digit_probability(batch, verifier)
     penalty = PIECE_PENALTY if verifier is None else VERIFIED_PENALTY
@@ -323,18 +321,19 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         read_crops(rest)
         logp, paths = best_paths()
 
-    def digit(k: int, box: tuple, line_no: int) -> Digit:
+    def digit(k: int, box: tuple, mask: np.ndarray, line_no: int) -> Digit:
         row = probs[k]
         top = np.argsort(row)[::-1][:3]
         x0, y0, x1, y1 = box
         box = tuple(int(round(v / loaded.scale)) for v in (x0 + ox, y0 + oy, x1 + ox, y1 + oy))
         return Digit(int(top[0]), float(row[top[0]]), [(int(d), float(row[d])) for d in top],
-                     box, crops[k], line_no, float(one[k]), shape=drawn_shape(marks[k]))
+                     box, crops[k], line_no, float(one[k]), shape=drawn_shape(mask))
 
     digits, lines_score = [], 0.0
     for (line_no, pieces, _, first), path in zip(plans, paths):
         for k in path:
-            digits.append(digit(k, pieces[k - first][2].box, line_no))
+            piece = pieces[k - first][2]
+            digits.append(digit(k, piece.box, piece.mask, line_no))
             lines_score += logp[k] - penalty
     if (whole_at is not None and probs[whole_at].max() >= UNSURE_BELOW and one[whole_at] >= NOT_DIGIT_BELOW
             and logp[whole_at] - penalty > lines_score):
@@ -342,7 +341,7 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         # whole). It stays unsure, with the lines' reading shown: putting marks together is a guess.
         in_lines = " over ".join("".join(str(d.digit) for d in digits if d.line == k)
                                  for k in sorted({d.line for d in digits}))
-        digits = [digit(whole_at, (whole.x0, whole.y0, whole.x1, whole.y1), 0)]
+        digits = [digit(whole_at, (whole.x0, whole.y0, whole.x1, whole.y1), whole_mask, 0)]
         digits[0].other_line = in_lines
         lay = replace(lay, lines=[sorted((b for line in lay.lines for b in line), key=lambda b: b.x0)])
     # Marks the verifier is all but certain are not digits (a slip of the pen, a stray stroke
@@ -359,7 +358,7 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
             stray_lines.setdefault(d.line, []).append(d)
     if not digits:
         return _no_digits("No digits found.", loaded.size, t0)
-    if all(d.shape in PLAIN_SHAPES for d in digits):  # boxes, triangles, discs: read as digits, but plainly none
+    if all(d.shape in PLAIN_SHAPES for d in digits):  # boxes, triangles: read as digits, but plainly none
         what = (f"the mark looks like {digits[0].shape}, not a digit" if len(digits) == 1 else
                 f"the marks look like drawn shapes ({', '.join(sorted({d.shape for d in digits}))}), not digits")
         return _no_digits(f"No digits found: {what}.", loaded.size, t0)

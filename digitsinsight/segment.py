@@ -281,18 +281,18 @@ def drawn_shape(mask: np.ndarray) -> str:
     contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if not contours:
         return ""
-    outer = [c for c, h in zip(contours, hierarchy[0]) if h[3] < 0]
+    outer = [c for c, (_, _, _, parent) in zip(contours, hierarchy[0]) if parent < 0]
     hull_area = max(1.0, cv2.contourArea(cv2.convexHull(np.vstack(outer))))
-    holes = sum(1 for c, h in zip(contours, hierarchy[0])  # not pinholes where strokes cross
-                if h[3] >= 0 and cv2.contourArea(c) > max(HOLE_AREA * hull_area, MIN_HOLE_PIXELS))
-    if holes >= TANGLE_HOLES:
+    holes = [c for c, (_, _, _, parent) in zip(contours, hierarchy[0])  # not pinholes where strokes cross
+             if parent >= 0 and cv2.contourArea(c) > max(HOLE_AREA * hull_area, MIN_HOLE_PIXELS)]
+    if len(holes) >= TANGLE_HOLES:
         return TANGLE
     if holes:
         largest = max(outer, key=cv2.contourArea)
         corners = cv2.approxPolyDP(largest, POLYGON_STRAIGHT * cv2.arcLength(largest, True), True)
         if len(corners) > POLYGON_SIDES:
             return ""
-        hole = max((c for c, h in zip(contours, hierarchy[0]) if h[3] >= 0), key=cv2.contourArea)
+        hole = max(holes, key=cv2.contourArea)
         (_, _, w, h), (_, _, hole_w, hole_h) = cv2.boundingRect(largest), cv2.boundingRect(hole)
         return POLYGON if min(hole_w / w, hole_h / h) >= POLYGON_HOLE_SPAN else ""
     if cv2.countNonZero(binary) <= FILLED_SOLIDITY * hull_area:
