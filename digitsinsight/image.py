@@ -83,18 +83,23 @@ def _to_grey(im: Image.Image) -> tuple[np.ndarray, bool]:
     has_alpha = im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (im.mode == "P" and "transparency" in im.info)
     if not has_alpha:
         return cv2.LUT(np.asarray(im.convert("L")), _UNIT), False
-    rgba = cv2.LUT(np.asarray(im.convert("RGBA")), _UNIT)
-    alpha = rgba[..., 3]
-    lum = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
-    if alpha.min() > 0.99:
+    rgba = np.asarray(im.convert("RGBA"))
+    lum = cv2.LUT(rgba, _UNIT)[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+    # The alpha tests are done on its bytes: alpha > 0.99 is a byte of 253 or more, alpha > 0.5 one of 128.
+    alpha_u8 = cv2.extractChannel(rgba, 3)
+    if alpha_u8.min() >= 253:
         return lum, False
     # Sketchpad layers are ink on transparent pixels whose colour is arbitrary (often black).
     # Lay the image on a backdrop that contrasts with what is drawn: white under dark ink,
     # black under light ink.
-    drawn = alpha > 0.5
+    drawn = alpha_u8 >= 128
     ink_level = float(np.median(lum[drawn])) if drawn.any() else 0.0
-    backdrop = 1.0 if ink_level < 0.5 else 0.0
-    return lum * alpha + backdrop * (1 - alpha), True
+    alpha = cv2.LUT(alpha_u8, _UNIT)
+    # lum * alpha + backdrop * (1 - alpha), in place: with a backdrop of 1 or 0 the same floats.
+    np.multiply(lum, alpha, out=lum)
+    if ink_level < 0.5:
+        lum += np.subtract(1.0, alpha, out=alpha)
+    return lum, True
 
 
 def _from_array(a: np.ndarray) -> Image.Image:

@@ -219,24 +219,54 @@ def one_digit_probability(crops: np.ndarray, verifier) -> np.ndarray:
     return torch.softmax(verifier(to_model_input(crops)), dim=1)[:, 1].numpy()
 
 
+# Digits drawn large (a sketchpad canvas: 500-800 px, the digit up to 90% of it) are read from a
+# smaller copy: every crop is brought to an 80 px box anyway, and the ink, the cuts and the crops
+# cost by the pixel. The marks are kept at least this tall and the pen at least this wide. On 1,000
+# validation sketches this read 987 right (986 at full size) in 1.18x less time (p50; mean 1.33x);
+# 300 validation images each of clean, hard and printed numbers read the same (their digits are smaller).
+WORK_MARK_HEIGHT = 120
+WORK_STROKE = 3.0
+
+
 @dataclass
 class Page:
-    """What the reader works on: the ink's layout in the working image, and where that sits."""
+    """What the reader works on: the ink's layout in the working image, and how that maps back."""
     layout: object        # segment.Layout
-    ox: int               # the working image's offset in the loaded image (the ink region)
-    oy: int
+    ox: float             # the working image's offset, in working pixels: the ink region's corner
+    oy: float
+    scale: float          # working pixels per input pixel: input = (working + offset) / scale
+
+
+def working_scale(region) -> float:
+    """How much smaller than the loaded image the reader can work (1: not at all)."""
+    if region.mark_height <= WORK_MARK_HEIGHT or not region.stroke:
+        return 1.0
+    return min(1.0, max(WORK_MARK_HEIGHT / region.mark_height, WORK_STROKE / region.stroke))
+
+
+def working_image(loaded) -> tuple:
+    """What the reader reads: the region of the loaded image that holds ink, at the working scale.
+    Returns (grey, the region's (x0, y0, x1, y1) in the loaded image, working pixels per loaded pixel)."""
+    region = ink_region(loaded.grey)
+    x0, y0, x1, y1 = box = region.box or (0, 0, loaded.grey.shape[1], loaded.grey.shape[0])
+    grey = loaded.grey[y0:y1, x0:x1]
+    shrink = working_scale(region)
+    if shrink < 1.0:
+        h, w = grey.shape
+        grey = cv2.resize(grey, (max(1, round(w * shrink)), max(1, round(h * shrink))), interpolation=cv2.INTER_AREA)
+        shrink = grey.shape[1] / w
+    return grey, box, shrink
 
 
 def find_lines(loaded) -> "Page | str":
     """A loaded image -> its lines of marks, or the reason (for people) why there are no digits.
     read_number and the sequence reader's training data (training.sequence) both start here."""
-    region = ink_region(loaded.grey)
-    ox, oy = (region[0], region[1]) if region else (0, 0)
-    grey = loaded.grey[region[1]:region[3], region[0]:region[2]] if region else loaded.grey
+    grey, (x0, y0, x1, y1), shrink = working_image(loaded)
+    share = (x1 - x0) * (y1 - y0) / loaded.grey.size
     ink = extract_ink(grey)
     if not ink.mask.any():
         return "No digits found: the image looks blank. Write darker or with a thicker pen."
-    coverage = float(ink.mask.mean()) * (grey.size / loaded.grey.size)
+    coverage = float(ink.mask.mean()) * share
     if coverage > 0.35:
         return "No digits found: this looks like a photo or a texture, not a written number."
     lay = layout(ink.mask)
@@ -248,7 +278,7 @@ def find_lines(loaded) -> "Page | str":
     filled = fill_inked_holes(ink.mask, grey, ink.dark_on_light) if ink.opened else ink.mask
     if filled is not ink.mask:  # a coloured-in shape the ink lost the inside of: its marks are now whole
         lay = layout(filled)
-    return Page(lay, ox, oy)
+    return Page(lay, x0 * shrink, y0 * shrink, loaded.scale * shrink)
 
 
 def read_number(image, model=None, verifier="auto", line_reader="auto") -> Reading:
@@ -267,7 +297,7 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     page = find_lines(loaded)
     if isinstance(page, str):
         return _no_digits(page, loaded.size, t0)
-    lay, ox, oy = page.layout, page.ox, page.oy
+    lay, ox, oy, scale = page.layout, page.ox, page.oy, page.scale
 
     # Every hypothesis of every blob goes into one batch.
     plans, crops = [], []
@@ -324,8 +354,10 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     def digit(k: int, box: tuple, mask: np.ndarray, line_no: int) -> Digit:
         row = probs[k]
         top = np.argsort(row)[::-1][:3]
-        x0, y0, x1, y1 = box
-        box = tuple(int(round(v / loaded.scale)) for v in (x0 + ox, y0 + oy, x1 + ox, y1 + oy))
+        x0, y0, x1, y1 = (int(round(v / scale)) for v in (box[0] + ox, box[1] + oy, box[2] + ox, box[3] + oy))
+        # From a smaller working copy, rounding can put an edge a pixel past the image's: keep boxes inside it.
+        w, h = loaded.size
+        box = (min(x0, w - 1), min(y0, h - 1), min(max(x1, x0 + 1), w), min(max(y1, y0 + 1), h))
         return Digit(int(top[0]), float(row[top[0]]), [(int(d), float(row[d])) for d in top],
                      box, crops[k], line_no, float(one[k]), shape=drawn_shape(mask))
 
@@ -368,7 +400,7 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     if doubted and line_reader is None:
         return _no_digits("No digits found: the marks do not look like digits.", loaded.size, t0)
     if line_reader is not None:
-        digits, least_sure, rescued = check_with_line_reader(digits, lay, line_reader, loaded.scale, ox, oy,
+        digits, least_sure, rescued = check_with_line_reader(digits, lay, line_reader, scale, ox, oy,
                                                              loaded.size, stray_lines)
         # Marks the verifier doubts one by one (fat, smudged, touching) can still be a number the
         # line reader reads all but surely; then it is read, and flagged. Otherwise: no digits.

@@ -48,6 +48,17 @@ def test_grey_levels_are_the_pixel_values_over_255():
     rgba = np.dstack([rgb, np.full((40, 50), 255, np.uint8)])   # opaque: the luminance, unrounded
     lum = (np.asarray(Image.fromarray(rgba).convert("RGBA"), dtype=np.float32) / 255.0)[..., :3]
     assert np.array_equal(load_image(rgba).grey, lum @ np.array([0.299, 0.587, 0.114], np.float32))
+    # Partly transparent (alpha tested on its bytes, composited in place): the same floats as the
+    # formula, on white under dark ink and on black under light ink. 252 and 253 straddle "opaque"
+    # (alpha > 0.99), 127 and 128 "drawn" (alpha > 0.5).
+    for ink in (rgb // 4, 255 - rgb // 4):
+        alpha = rng.choice(np.array([0, 127, 128, 252, 253, 255], np.uint8), (40, 50))
+        lum = (np.dstack([ink, alpha]).astype(np.float32) / 255.0)[..., :3] @ np.array([0.299, 0.587, 0.114],
+                                                                                     np.float32)
+        a = alpha.astype(np.float32) / 255.0
+        backdrop = 1.0 if np.median(lum[a > 0.5]) < 0.5 else 0.0
+        loaded = load_image(np.dstack([ink, alpha]))
+        assert loaded.had_alpha and np.array_equal(loaded.grey, lum * a + backdrop * (1 - a))
 
 
 def test_sketchpad_layer_ink_on_transparent_black_pixels():

@@ -385,7 +385,8 @@ TANGLE = _sketchpad_with(lambda c: cv2.polylines(
 
 def test_drawn_shapes_are_not_read_as_numbers_but_a_ring_is_a_zero():
     from digitsinsight.image import load_image
-    from digitsinsight.ink import extract_ink, fill_inked_holes, ink_region
+    from digitsinsight.ink import extract_ink, fill_inked_holes
+    from digitsinsight.reader import working_image
 
     # Before: the box read as a sure "0", the wide box, cut in two, as "52", the triangle as an unsure
     # "4", the disc as a sure "0": the background opening, narrower than the disc, took its inside for
@@ -396,8 +397,8 @@ def test_drawn_shapes_are_not_read_as_numbers_but_a_ring_is_a_zero():
         assert reading.warnings == ["No digits found: the mark looks like a straight-sided shape, not a digit."]
     # A filled blob is flagged, not refused: a 0 written small with a thick pen can close up into one.
     assert read_number(DISC).status == "unsure"
-    x0, y0, x1, y1 = ink_region(load_image(DISC).grey)
-    grey = load_image(DISC).grey[y0:y1, x0:x1]  # where read_number looks
+    grey, _, shrink = working_image(load_image(DISC))  # what read_number reads: the region, made smaller
+    assert shrink < 1.0
     ring_of_the_disc = extract_ink(grey).mask
     assert cv2.connectedComponents(1 - ring_of_the_disc, connectivity=4)[0] == 3  # the hole
     assert cv2.connectedComponents(1 - fill_inked_holes(ring_of_the_disc, grey, True), connectivity=4)[0] == 2
@@ -515,6 +516,50 @@ def test_flat_paper_skips_the_background_and_gives_the_same_ink(monkeypatch):
         slow = ink.extract_ink(g, faint_rules=False)
         assert slow.mask.any() and np.array_equal(slow.mask, shortcut.mask)
         assert np.abs(slow.strength - shortcut.strength).max() < 1e-6
+
+
+def test_the_preview_measures_the_marks_and_the_pen_but_not_lines_run_in_from_the_edges():
+    from digitsinsight.ink import ink_region
+    from digitsinsight.reader import working_scale
+    canvas = np.full((600, 800), 255, np.uint8)
+    cv2.line(canvas, (300, 100), (300, 500), 0, 20)            # a "1" 420 px tall (the pen adds its width)
+    cv2.circle(canvas, (500, 300), 190, 0, 20)                 # a "0" 400 px tall
+    region = ink_region(canvas.astype(np.float32) / 255)
+    assert region.mark_height == pytest.approx(410, rel=0.05) and region.stroke == pytest.approx(20, rel=0.25)
+    assert working_scale(region) == pytest.approx(120 / region.mark_height)
+    # Rules run in from the page's edges: they are not marks, and the digits' size stays what it was.
+    ruled = canvas.copy()
+    for y in (40, 560):
+        cv2.line(ruled, (0, y), (799, y), 90, 3)
+    cv2.line(ruled, (40, 0), (40, 599), 90, 3)
+    assert ink_region(ruled.astype(np.float32) / 255).mark_height == pytest.approx(region.mark_height, rel=0.02)
+    # Nothing but lines from edge to edge (a frame, a grid): nothing measured, nothing made smaller.
+    grid = np.full((600, 800), 255, np.uint8)
+    for x in range(0, 800, 100):
+        cv2.line(grid, (x, 0), (x, 599), 0, 12)
+    assert working_scale(ink_region(grid.astype(np.float32) / 255)) == 1.0
+
+
+def test_large_drawings_are_read_from_a_smaller_copy_in_the_same_boxes(monkeypatch):
+    # A digit drawn across a canvas is read from a copy in which it is about WORK_MARK_HEIGHT tall:
+    # the same digits, boxed where reading at full size boxes them. A number written small on a
+    # photographed page keeps its size.
+    import digitsinsight.reader as reader
+    from digitsinsight.image import load_image
+    big = [s for s in make_set("sketch", 30, seed=21) if reader.working_image(load_image(s.image))[2] < 0.6][:5]
+    assert len(big) == 5
+    smaller = [read_number(s.image) for s in big]
+    monkeypatch.setattr(reader, "WORK_MARK_HEIGHT", float("inf"))
+    full = [read_number(s.image) for s in big]
+    for s, a, b in zip(big, smaller, full):
+        assert a.text == b.text == s.text and len(a.digits) == len(b.digits)
+        h, w = s.image.shape[:2]
+        for d, e in zip(a.digits, b.digits):
+            size = max(e.box[2] - e.box[0], e.box[3] - e.box[1])
+            assert max(abs(p - q) for p, q in zip(d.box, e.box)) <= max(3, 0.03 * size)
+            assert 0 <= d.box[0] < d.box[2] <= w and 0 <= d.box[1] < d.box[3] <= h
+    page = next(s for s in make_set("hard", 40, seed=22) if s.meta["page"] == "page")
+    assert reader.working_image(load_image(page.image))[2] == 1.0
 
 
 def test_level_runs_are_the_plain_opening_done_on_fewer_rows():
