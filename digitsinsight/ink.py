@@ -51,9 +51,12 @@ def estimate_background(g: np.ndarray) -> np.ndarray | None:
     small = cv2.resize(g, (max(1, round(w / factor)), max(1, round(h / factor))), interpolation=cv2.INTER_AREA)
     # The opening's kernel (k, below) is never narrower than k0: where no k0 x k0 square is inked all
     # over, the opening leaves nothing, whatever the strokes' width (a sketchpad canvas: 2-3 ms saved).
+    # Looked at only where most of a sample is blank paper (0.1 ms a photo would spend for nothing).
+    sample = small[::4, ::4]
     k0 = _odd(max(small.shape) / 12)
-    if float(cv2.erode(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k0, k0)),
-                       borderType=cv2.BORDER_REFLECT).max()) < FLAT_PAPER:
+    if (2 * np.count_nonzero(sample < FLAT_PAPER) > sample.size
+            and float(cv2.erode(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k0, k0)),
+                                borderType=cv2.BORDER_REFLECT).max()) < FLAT_PAPER):
         return None
     # Wider than the strokes (else it eats them), narrow enough to follow vignetting and shadow edges.
     u8 = (np.clip(small, 0, 1) * 255).astype(np.uint8)
