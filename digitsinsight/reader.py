@@ -222,8 +222,9 @@ def one_digit_probability(crops: np.ndarray, verifier) -> np.ndarray:
 # Digits drawn large (a sketchpad canvas: 500-800 px, the digit up to 90% of it) are read from a
 # smaller copy: every crop is brought to an 80 px box anyway, and the ink, the cuts and the crops
 # cost by the pixel. The marks are kept at least this tall and the pen at least this wide. On 1,000
-# validation sketches this read 987 right (986 at full size) in 1.18x less time (p50; mean 1.33x);
-# 300 validation images each of clean, hard and printed numbers read the same (their digits are smaller).
+# validation sketches (seed 11) this read 987 right (986 at full size), 1.18x faster at p50 and 1.33x
+# on the mean; 300 validation images each of clean, hard and printed numbers read the same (their
+# digits are smaller). At 100 px a few of those changed; at 150 px sketches gained less.
 WORK_MARK_HEIGHT = 120
 WORK_STROKE = 3.0
 
