@@ -238,6 +238,15 @@ class Page:
     scale: float          # working pixels per input pixel: input = (working + offset) / scale
 
 
+def input_box(box: tuple, scale: float, ox: float, oy: float, size: tuple) -> tuple:
+    """A box in working pixels -> the input's pixels, kept inside the image: reading a smaller copy,
+    or levelling a tilted line, can put an edge a pixel outside it."""
+    x0, y0, x1, y1 = (int(round(v / scale)) for v in (box[0] + ox, box[1] + oy, box[2] + ox, box[3] + oy))
+    w, h = size
+    x0, y0 = min(max(0, x0), w - 1), min(max(0, y0), h - 1)
+    return x0, y0, min(max(x0 + 1, x1), w), min(max(y0 + 1, y1), h)
+
+
 def working_scale(region) -> float:
     """How much smaller than the loaded image the reader can work (1: not at all)."""
     if region.mark_height <= WORK_MARK_HEIGHT or not region.stroke:
@@ -355,12 +364,9 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     def digit(k: int, box: tuple, mask: np.ndarray, line_no: int) -> Digit:
         row = probs[k]
         top = np.argsort(row)[::-1][:3]
-        x0, y0, x1, y1 = (int(round(v / scale)) for v in (box[0] + ox, box[1] + oy, box[2] + ox, box[3] + oy))
-        # From a smaller working copy, rounding can put an edge a pixel past the image's: keep boxes inside it.
-        w, h = loaded.size
-        box = (min(x0, w - 1), min(y0, h - 1), min(max(x1, x0 + 1), w), min(max(y1, y0 + 1), h))
         return Digit(int(top[0]), float(row[top[0]]), [(int(d), float(row[d])) for d in top],
-                     box, crops[k], line_no, float(one[k]), shape=drawn_shape(mask))
+                     input_box(box, scale, ox, oy, loaded.size), crops[k], line_no, float(one[k]),
+                     shape=drawn_shape(mask))
 
     digits, lines_score = [], 0.0
     for (line_no, pieces, _, first), path in zip(plans, paths):
@@ -471,7 +477,7 @@ def _line_crop(pixels: np.ndarray) -> np.ndarray:
     return to_mnist_frame(pixels[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.float32) / 255)
 
 
-def _sequence_digits(decoded, li, line_no: int, scale: float, ox: int, oy: int, size: tuple) -> list:
+def _sequence_digits(decoded, li, line_no: int, scale: float, ox: float, oy: float, size: tuple) -> list:
     """Digits of a line-reader reading, each with the slice of the line between its neighbours."""
     width = li.pixels.shape[1]
     spans = decoded.spans
@@ -486,16 +492,12 @@ def _sequence_digits(decoded, li, line_no: int, scale: float, ox: int, oy: int, 
         corners = np.float64([[u0, v0, 1], [u1, v0, 1], [u0, v1, 1], [u1, v1, 1]]) @ li.to_source.T
         x0, y0 = corners.min(0)
         x1, y1 = corners.max(0)
-        x0, y0, x1, y1 = (int(round(v / scale)) for v in (x0 + ox, y0 + oy, x1 + ox, y1 + oy))
-        # Levelling a tilted line can put a corner a pixel outside the image: keep boxes inside it.
-        w, h = size
-        x0, y0 = min(max(0, x0), w - 1), min(max(0, y0), h - 1)
-        box = (x0, y0, min(max(x0 + 1, x1), w), min(max(y0 + 1, y1), h))
+        box = input_box((x0, y0, x1, y1), scale, ox, oy, size)
         out.append(Digit(int(ch), decoded.probs[k], decoded.alternatives[k], box, _line_crop(part), line_no))
     return out
 
 
-def check_with_line_reader(digits: list, lay, line_reader, scale: float, ox: int, oy: int, size: tuple,
+def check_with_line_reader(digits: list, lay, line_reader, scale: float, ox: float, oy: float, size: tuple,
                            stray_lines: dict) -> tuple:
     """The digits, line by line, checked against (and where it is surer, replaced by) the line reader's;
     the line reader's confidence in the line it was least sure of; and which of `stray_lines` (line ->
@@ -530,7 +532,7 @@ def plainly_one_digit(digits: list, marks: list) -> bool:
     return union.w <= PLAIN_ASPECT * union.h
 
 
-def combine_line(seg: list, decoded, li, line_no: int, scale: float, ox: int, oy: int, size: tuple) -> list:
+def combine_line(seg: list, decoded, li, line_no: int, scale: float, ox: float, oy: float, size: tuple) -> list:
     """One line's digits from the two readings (see the comment above)."""
     seg_text = "".join(str(d.digit) for d in seg)
     if decoded.text == seg_text or not decoded.text:
