@@ -2,12 +2,18 @@
 
     python -m bench.reader                    # all sets, 200 images each, seed 0
     python -m bench.reader --n 50 --sets hard sketch
+    python -m bench.reader --digits validation --seed 7 --model local-dir:runs/new --no-latency --out runs/new_bench
 
 For each set (see bench/synth.py): exact-match accuracy (the whole number right), the
 share read as confidently wrong, p50/p95 latency of read_number with the model loaded,
 and, side by side on the same images, a "typical demo" reader (whole image resized to
 28x28, one digit, no segmentation). On the negative set (no digits at all) it reports how
 often a confident number is returned. Writes bench/results/reader.json and reader.md.
+
+--model reads with another classifier (a freshly trained weights/ folder, say) while the split
+verifier and the line reader stay those of the bundled weights/ (or $DIGITSINSIGHT_MODEL), so a
+new classifier is judged in the reader it would ship in; compare its failures with the bundled
+model's on the same --digits and --seed.
 """
 import argparse
 import json
@@ -137,10 +143,14 @@ def main(argv=None) -> dict:
                         "(training digits 55,000+, for tuning; use another --seed too for printed/negative)")
     p.add_argument("--no-latency", action="store_true", help="skip the single-image latency runs")
     p.add_argument("--out", type=Path, default=RESULTS)
+    p.add_argument("--model", default=None,
+                   help="classifier source (local-dir:PATH, hf-hub:ORG/NAME); default: bundled weights/ or "
+                        "$DIGITSINSIGHT_MODEL, whose split verifier and line reader are used either way")
     args = p.parse_args(argv)
 
-    model = load_model()
+    model = load_model(args.model)
     result = {"command": "python -m bench.reader " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "model": model.pretrained_cfg["source"],
               "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
               "threads": torch.get_num_threads(), "sets": []}
     pool = validation_pool() if args.digits == "validation" else None

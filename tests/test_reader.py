@@ -678,3 +678,31 @@ def test_the_tilt_of_ruled_lines_is_found_and_they_are_taken_whole(tilt):
     # Not the digit, apart from where it crosses a rule (which the strengths decide later).
     off_the_rules = ring & (1 - cv2.dilate(rules, np.ones((7, 7), np.uint8)))
     assert (found & off_the_rules).sum() <= 0.02 * off_the_rules.sum()
+
+
+def test_the_benchmark_judges_another_classifier_inside_the_bundled_reader(tmp_path):
+    """bench.reader --model swaps the classifier alone: a copy of the shipped one whose last layer
+    always says 3 reads sketched digits as 3, while the bundled model reads them right."""
+    import shutil
+    from safetensors.torch import load_file, save_file
+    from bench import reader as bench_reader
+    from digitsinsight.weights import BUNDLED_WEIGHTS, sha256_file
+
+    folder = tmp_path / "always3"
+    shutil.copytree(BUNDLED_WEIGHTS, folder, ignore=shutil.ignore_patterns("insights", "verifier", "sequence"))
+    state = load_file(folder / "model.safetensors")
+    state["fc.bias"][3] += 1000.0
+    save_file(state, folder / "model.safetensors")
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["weights_sha256"] = sha256_file(folder / "model.safetensors")  # else refused as corrupt
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+
+    args = ["--n", "4", "--seed", "7", "--sets", "sketch", "--digits", "validation", "--no-latency"]
+    bundled = bench_reader.main(args + ["--out", str(tmp_path / "bundled")])
+    other = bench_reader.main(args + ["--out", str(tmp_path / "other"), "--model", f"local-dir:{folder}"])
+    texts = [s.text for s in make_set("sketch", 4, 7, bench_reader.validation_pool())]
+    threes = texts.count("3") / len(texts)
+    assert other["model"] == f"local-dir:{folder}" and bundled["model"] != other["model"]
+    assert bundled["sets"][0]["exact_match"] >= 0.75
+    assert other["sets"][0]["exact_match"] == threes and other["sets"][0]["typical_demo_exact_match"] == threes
+    assert json.loads((tmp_path / "other" / "reader.json").read_text())["model"] == f"local-dir:{folder}"
