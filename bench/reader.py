@@ -2,7 +2,7 @@
 
     python -m bench.reader                    # all sets, 200 images each, seed 0
     python -m bench.reader --n 50 --sets hard sketch
-    python -m bench.reader --digits validation --seed 7 --model local-dir:runs/new --no-latency --out runs/new_bench
+    python -m bench.reader --digits validation --seed 7 --model local-dir:runs/new --compare --no-latency --out runs/new
 
 For each set (see bench/synth.py): exact-match accuracy (the whole number right), the
 share read as confidently wrong, p50/p95 latency of read_number with the model loaded,
@@ -12,8 +12,8 @@ often a confident number is returned. Writes bench/results/reader.json and reade
 
 --model reads with another classifier (a freshly trained weights/ folder, say) while the split
 verifier and the line reader stay those of the bundled weights/ (or $DIGITSINSIGHT_MODEL), so a
-new classifier is judged in the reader it would ship in; compare its failures with the bundled
-model's on the same --digits and --seed.
+new classifier is judged in the reader it would ship in; --compare reads every image with the
+default classifier too and lists the images each reads right that the other does not.
 """
 import argparse
 import json
@@ -54,23 +54,36 @@ def validation_pool() -> DigitPool:
     return training_pool(SPLIT, 60_000)
 
 
-def run_set(kind: str, n: int, seed: int, model, pool: DigitPool | None = None) -> dict:
+def _right(kind: str, sample, reading) -> bool:
+    if kind == "negative":  # right when nothing is read
+        return reading.status == "no_digits" or reading.text == ""
+    return reading.text == sample.text
+
+
+def run_set(kind: str, n: int, seed: int, model, pool: DigitPool | None = None, baseline=None) -> dict:
+    """One set read by `model`; with `baseline` (another classifier), each image is read by that one
+    too, and the row says which images the model reads right that the baseline does not, and back."""
     t0 = time.perf_counter()
     samples = make_set(kind, n, seed, pool)
     gen_s = time.perf_counter() - t0
     read_number(samples[0].image, model)  # warm-up
-    right = confident_wrong = demo_right = 0
-    times, failures = [], []
-    for s in samples:
+    right = confident_wrong = demo_right = baseline_right = 0
+    times, failures, fixed, broken = [], [], [], []
+    for i, s in enumerate(samples):
         t = time.perf_counter()
         r = read_number(s.image, model)
         times.append(time.perf_counter() - t)
+        ok = _right(kind, s, r)
+        right += ok
+        if baseline is not None:
+            b = read_number(s.image, baseline)
+            baseline_right += _right(kind, s, b)
+            if ok != _right(kind, s, b):
+                (fixed if ok else broken).append({"image": i, "truth": s.text, "read": r.text,
+                                                  "baseline_read": b.text})
         if kind == "negative":
             confident_wrong += r.status == "ok" and r.text != ""
-            right += r.status == "no_digits" or r.text == ""
             continue
-        ok = r.text == s.text
-        right += ok
         confident_wrong += (not ok) and r.status == "ok"
         demo_right += typical_demo(s.image, model) == s.text
         if not ok and len(failures) < 50:
@@ -82,6 +95,8 @@ def run_set(kind: str, n: int, seed: int, model, pool: DigitPool | None = None) 
     if kind != "negative":
         row["typical_demo_exact_match"] = demo_right / n
         row["target"] = TARGETS.get(kind)
+    if baseline is not None:
+        row.update(baseline_exact_match=baseline_right / n, fixed=fixed, broken=broken)
     return row
 
 
@@ -125,6 +140,14 @@ def to_markdown(result: dict) -> str:
             lines.append(f"| {r['set']} | {r['images']} | {100 * r['exact_match']:.1f}% | "
                          f"{100 * r['target']:.1f}% | {100 * r['typical_demo_exact_match']:.1f}% | "
                          f"{100 * r['confident_wrong']:.1f}% | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |")
+    compared = [r for r in result["sets"] if "baseline_exact_match" in r]
+    if compared:
+        lines += ["", f"Against `{result['baseline_model']}` on the same images (right: whole number; "
+                      "negatives: nothing read):", "",
+                  "| set | right, this model | right, baseline | fixed | broken |", "|---|---|---|---|---|"]
+        lines += [f"| {r['set']} | {round(r['exact_match'] * r['images'])} | "
+                  f"{round(r['baseline_exact_match'] * r['images'])} | {len(r['fixed'])} | {len(r['broken'])} |"
+                  for r in compared]
     for name, t in result.get("latency", {}).items():
         lines.append(f"\n{name}: p50 {t['p50_ms']} ms, p95 {t['p95_ms']} ms ({t['size'][0]}x{t['size'][1]})")
     lines.append(f"\nMachine: {result['machine']}; torch threads {result['threads']}; "
@@ -146,7 +169,12 @@ def main(argv=None) -> dict:
     p.add_argument("--model", default=None,
                    help="classifier source (local-dir:PATH, hf-hub:ORG/NAME); default: bundled weights/ or "
                         "$DIGITSINSIGHT_MODEL, whose split verifier and line reader are used either way")
+    p.add_argument("--compare", action="store_true",
+                   help="with --model: read every image with the default classifier too, and list the images "
+                        "each reads right that the other does not")
     args = p.parse_args(argv)
+    if args.compare and not args.model:
+        p.error("--compare needs --model (the classifier to compare with the default one)")
 
     model = load_model(args.model)
     result = {"command": "python -m bench.reader " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -154,8 +182,11 @@ def main(argv=None) -> dict:
               "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
               "threads": torch.get_num_threads(), "sets": []}
     pool = validation_pool() if args.digits == "validation" else None
+    baseline = load_model() if args.compare else None
+    if baseline is not None:
+        result["baseline_model"] = baseline.pretrained_cfg["source"]
     for kind in args.sets:
-        row = run_set(kind, args.n, args.seed, model, pool)
+        row = run_set(kind, args.n, args.seed, model, pool, baseline)
         result["sets"].append(row)
         print(f"{kind:9s} exact {100 * row['exact_match']:5.1f}%  confident-wrong {100 * row['confident_wrong']:4.1f}%"
               f"  demo {100 * row.get('typical_demo_exact_match', float('nan')):5.1f}%  p50 {row['p50_ms']:.1f} ms",

@@ -682,7 +682,8 @@ def test_the_tilt_of_ruled_lines_is_found_and_they_are_taken_whole(tilt):
 
 def test_the_benchmark_judges_another_classifier_inside_the_bundled_reader(tmp_path):
     """bench.reader --model swaps the classifier alone: a copy of the shipped one whose last layer
-    always says 3 reads sketched digits as 3, while the bundled model reads them right."""
+    always says 3 reads sketched digits as 3, while the bundled model reads them right; --compare
+    reads each image with both and lists what the new one breaks."""
     import shutil
     from safetensors.torch import load_file, save_file
     from bench import reader as bench_reader
@@ -699,10 +700,18 @@ def test_the_benchmark_judges_another_classifier_inside_the_bundled_reader(tmp_p
 
     args = ["--n", "4", "--seed", "7", "--sets", "sketch", "--digits", "validation", "--no-latency"]
     bundled = bench_reader.main(args + ["--out", str(tmp_path / "bundled")])
-    other = bench_reader.main(args + ["--out", str(tmp_path / "other"), "--model", f"local-dir:{folder}"])
+    other = bench_reader.main(args + ["--out", str(tmp_path / "other"), "--model", f"local-dir:{folder}",
+                                      "--compare"])
     texts = [s.text for s in make_set("sketch", 4, 7, bench_reader.validation_pool())]
     threes = texts.count("3") / len(texts)
-    assert other["model"] == f"local-dir:{folder}" and bundled["model"] != other["model"]
-    assert bundled["sets"][0]["exact_match"] >= 0.75
-    assert other["sets"][0]["exact_match"] == threes and other["sets"][0]["typical_demo_exact_match"] == threes
-    assert json.loads((tmp_path / "other" / "reader.json").read_text())["model"] == f"local-dir:{folder}"
+    assert other["model"] == f"local-dir:{folder}" and other["baseline_model"] == bundled["model"] != other["model"]
+    row, base = other["sets"][0], bundled["sets"][0]
+    assert base["exact_match"] >= 0.75
+    assert row["exact_match"] == threes and row["typical_demo_exact_match"] == threes
+    # The baseline reads exactly as the bundled run did; what the always-3 model lost is listed.
+    assert row["baseline_exact_match"] == base["exact_match"] and row["fixed"] == []
+    assert len(row["broken"]) == round(4 * (base["exact_match"] - threes)) > 0
+    assert all(b["read"] == "3" and b["baseline_read"] == b["truth"] != "3" for b in row["broken"])
+    saved = json.loads((tmp_path / "other" / "reader.json").read_text())
+    assert saved["model"] == f"local-dir:{folder}" and saved["sets"][0]["broken"] == row["broken"]
+    assert "| sketch | " in (tmp_path / "other" / "reader.md").read_text().split("Against")[1]
