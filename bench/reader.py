@@ -77,8 +77,9 @@ def run_set(kind: str, n: int, seed: int, model, pool: DigitPool | None = None, 
         right += ok
         if baseline is not None:
             b = read_number(s.image, baseline)
-            baseline_right += _right(kind, s, b)
-            if ok != _right(kind, s, b):
+            b_ok = _right(kind, s, b)
+            baseline_right += b_ok
+            if ok != b_ok:
                 (fixed if ok else broken).append({"image": i, "truth": s.text, "read": r.text,
                                                   "baseline_read": b.text})
         if kind == "negative":
