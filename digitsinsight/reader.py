@@ -12,7 +12,8 @@ its column profile (and of joining a digit's separate strokes) is scored in the 
 and the pieces the classifier reads most surely and the verifier takes for one digit (with a
 prior against pieces wider than a digit) win. Then the line reader, which needs no cuts, reads
 each line that is not plainly one digit; where it reads the line differently and much more
-surely, its reading is taken and the digits are flagged.
+surely, its reading is taken and the digits are flagged (but a clear digit of its own, read surely,
+keeps its reading, flagged too).
 """
 import functools
 import logging
@@ -66,6 +67,7 @@ class Digit:
     disputed: str = ""            # the other reader's digit here, where the two read different digits
     other_line: str = ""          # the other reader's whole line, where they disagree on the line
     shape: str = ""               # what the mark plainly is instead, where it is a drawn shape (segment.drawn_shape)
+    stands_alone: bool = False    # a whole mark of its own (no cut, no join), clear of its neighbours in the line
 
     def doubted(self, below: float) -> bool:
         """The verifier puts this under `below`; a lone straight stroke read surely as 1 is exempt,
@@ -116,6 +118,7 @@ class _Piece:
     mask: np.ndarray      # binary, in the (possibly sheared) blob frame
     box: tuple            # (x0, y0, x1, y1) in working-image pixels
     width_ratio: float    # piece width / line height
+    stands_alone: bool = False  # the whole of a mark, with at least ALONE_GAP line heights to its neighbours
 
 
 def _piece(sheared: np.ndarray, left: np.ndarray, right: np.ndarray, blob, s: float, line_h: float):
@@ -314,8 +317,12 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     for line_no, line in enumerate(lay.lines):
         line_h = float(np.median([b.h for b in line]))
         pieces, starts = [], [0]
-        for blob in line:
+        for b, blob in enumerate(line):
             blob_pieces, n = _hypotheses(lay.labels, blob, line_h)
+            if n == 1 and len(blob_pieces) == 1:  # not cut: the piece is the mark
+                left = blob.x0 - line[b - 1].x1 if b > 0 else math.inf
+                right = line[b + 1].x0 - blob.x1 if b + 1 < len(line) else math.inf
+                blob_pieces[0][2].stands_alone = min(left, right) >= ALONE_GAP * line_h
             pieces.extend((i + starts[-1], j + starts[-1], p) for i, j, p in blob_pieces)
             starts.append(starts[-1] + n)
         pieces.extend(_joined_pieces(lay.labels, line, starts, line_h))
@@ -361,18 +368,18 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         read_crops(rest)
         logp, paths = best_paths()
 
-    def digit(k: int, box: tuple, mask: np.ndarray, line_no: int) -> Digit:
+    def digit(k: int, box: tuple, mask: np.ndarray, line_no: int, stands_alone: bool = False) -> Digit:
         row = probs[k]
         top = np.argsort(row)[::-1][:3]
         return Digit(int(top[0]), float(row[top[0]]), [(int(d), float(row[d])) for d in top],
                      input_box(box, scale, ox, oy, loaded.size), crops[k], line_no, float(one[k]),
-                     shape=drawn_shape(mask))
+                     shape=drawn_shape(mask), stands_alone=stands_alone)
 
     digits, lines_score = [], 0.0
     for (line_no, pieces, _, first), path in zip(plans, paths):
         for k in path:
             piece = pieces[k - first][2]
-            digits.append(digit(k, piece.box, piece.mask, line_no))
+            digits.append(digit(k, piece.box, piece.mask, line_no, piece.stands_alone))
             lines_score += logp[k] - penalty
     if (whole_at is not None and probs[whole_at].max() >= UNSURE_BELOW and one[whole_at] >= NOT_DIGIT_BELOW
             and logp[whole_at] - penalty > lines_score):
@@ -467,6 +474,10 @@ KEEP_CUT_READING_WITHIN = 3.0 # ... and it is this much likelier (log, so about 
 # sketch's time): on validation it changed the number on none of these lines. Its flags on them were on
 # right readings, except on about 1 in 1,000 digit-free images, which now come back sure.
 PLAIN_DIGIT_OVER, PLAIN_VERIFIED_OVER, PLAIN_ASPECT = 0.99, 0.9, 1.2
+# A digit that is a mark of its own, at least ALONE_GAP line heights from its neighbours, read at least
+# ALONE_READ_OVER by the classifier and taken for one digit at least ALONE_VERIFIED_OVER by the verifier,
+# keeps its reading where the line reader reads another digit there (see plainly_read).
+ALONE_GAP, ALONE_READ_OVER, ALONE_VERIFIED_OVER = 0.15, 0.9, 0.9
 
 
 def _line_crop(pixels: np.ndarray) -> np.ndarray:
@@ -532,6 +543,14 @@ def plainly_one_digit(digits: list, marks: list) -> bool:
     return union.w <= PLAIN_ASPECT * union.h
 
 
+def plainly_read(d: Digit) -> bool:
+    """A digit the cut path read as well as it reads anything: a mark of its own with clear space around
+    it, surely one digit, read surely. Where the line reader reads another digit there, this one stands
+    (flagged): on validation the line reader's differing digit was right on most cut or crowded digits
+    but wrong on most of these."""
+    return d.stands_alone and d.confidence >= ALONE_READ_OVER and d.is_digit >= ALONE_VERIFIED_OVER
+
+
 def combine_line(seg: list, decoded, li, line_no: int, scale: float, ox: float, oy: float, size: tuple) -> list:
     """One line's digits from the two readings (see the comment above)."""
     seg_text = "".join(str(d.digit) for d in seg)
@@ -549,6 +568,7 @@ def combine_line(seg: list, decoded, li, line_no: int, scale: float, ox: float, 
     seq = _sequence_digits(decoded, li, line_no, scale, ox, oy, size)
     if len(seq) == len(seg):  # same count: keep the cut path's boxes and crops, flag where they differ
         return [s if s.digit == q.digit else
+                replace(s, disputed=str(q.digit)) if plainly_read(s) else
                 Digit(q.digit, q.confidence, q.alternatives, s.box, s.crop, line_no, s.is_digit,
                       disputed=str(s.digit))
                 for s, q in zip(seg, seq)]

@@ -125,6 +125,32 @@ def test_disagreement_is_reported_as_unsure():
     pytest.skip("no disagreement between the readers in 200 hard samples")
 
 
+def test_a_clear_digit_of_its_own_keeps_its_reading_against_the_line_reader(monkeypatch):
+    import digitsinsight.reader as reader
+    from bench.reader import validation_pool
+    from bench.synth import make_sample
+
+    pool = validation_pool()
+    # "4059" (clean validation set, seed 7): the 4 is a mark of its own with space around it, read 4 at
+    # 0.99 and surely one digit; the line reader reads the line "9059", surely enough to take its 9.
+    clean = make_sample("clean", 348, 7, pool)
+    reading = read_number(clean.image)
+    assert clean.text == "4059" and reading.text == "4059"
+    first = reading.digits[0]
+    assert first.stands_alone and first.disputed == "9" and first.unsure and reading.status == "unsure"
+    assert "Digit 1 is unsure: read as 4, but also as 9." in reading.warnings
+    # "9736001" (hard validation set, seed 7): the 0 after the 6 is crowded by it (or was cut from it),
+    # the classifier reads 8 there and the line reader's 0 is taken, as before.
+    crowded = make_sample("hard", 96, 7, pool)
+    hard = read_number(crowded.image)
+    assert crowded.text == hard.text == "9736001"
+    assert not hard.digits[4].stands_alone and hard.digits[4].disputed == "8"
+    # With the rule off, the line reader's 9 is taken on the clean number too.
+    monkeypatch.setattr(reader, "ALONE_READ_OVER", 2.0)
+    off = read_number(clean.image)
+    assert off.text == "9059" and off.digits[0].disputed == "4"
+
+
 def test_a_plain_lone_digit_skips_the_line_reader(monkeypatch):
     # A sketched digit read surely, and no wider than a digit, is one the line reader can only
     # confirm: it is not asked (about a quarter of a sketch's time), and the number is the same.
