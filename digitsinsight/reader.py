@@ -330,7 +330,10 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         crops.extend(normalise_digit(p.mask) for _, _, p in pieces)
         plans.append((line_no, pieces, starts[-1], first))
     # Lines that may be one digit drawn in pieces: the marks taken together are one more candidate.
-    whole, whole_at = stacked_digit(lay.lines), None
+    whole, whole_at, loosely = stacked_digit(lay.lines), None, False
+    if whole is None:
+        whole = stacked_digit(lay.lines, loose=True)
+        loosely = whole is not None
     if whole is not None:
         whole_at, whole_mask = len(crops), blob_mask(lay.labels, whole)
         crops.append(normalise_digit(whole_mask))
@@ -381,8 +384,12 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
             piece = pieces[k - first][2]
             digits.append(digit(k, piece.box, piece.mask, line_no, piece.stands_alone))
             lines_score += logp[k] - penalty
+    # Marks offered loosely (lines of one mark each, apart) are also how two digits written one above
+    # the other look: they are taken together only where the verifier doubts one as a digit of its own
+    # (flags it as maybe not a digit).
     if (whole_at is not None and probs[whole_at].max() >= UNSURE_BELOW and one[whole_at] >= NOT_DIGIT_BELOW
-            and logp[whole_at] - penalty > lines_score):
+            and logp[whole_at] - penalty > lines_score
+            and (not loosely or min(d.is_digit for d in digits) < NOT_DIGIT_BELOW)):
         # One digit, read surely, reads better than the lines: it is one line (the line reader reads it
         # whole). It stays unsure, with the lines' reading shown: putting marks together is a guess.
         in_lines = " over ".join("".join(str(d.digit) for d in digits if d.line == k)

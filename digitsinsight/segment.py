@@ -202,14 +202,18 @@ STACKED_GAP = 0.25     # ... its "lines" are at most this far apart (times the t
 STACKED_SMALLER = 0.7  # ... and all but the tallest are pieces: at most this times as tall,
 STACKED_TOUCH = 0.05   # ... or the lines all but touch (at most this far apart)
 STACKED_WIDTH = 1.5    # ... and together they are at most this times as wide as tall
+STACKED_LOOSE_GAP = 0.4  # loosely: lines of one mark each (a 5 whose hat was drawn apart, a 2 drawn
+                         # in three strokes) may be this far apart, whatever their sizes
 
 
-def stacked_digit(lines: list) -> "Blob | None":
+def stacked_digit(lines: list, loose: bool = False) -> "Blob | None":
     """All the marks as one blob, when the "lines" may be one digit drawn in pieces (the loops of an
     8 that do not meet, a 9 whose stem was drawn apart): few marks, no wider together than a digit
     with a tail, and lines that are close and either touch or are pieces beside one taller line
-    (two lines of writing have one size and a gap between them). Whether it is read as one digit
-    is for the reader to decide: it compares the readings."""
+    (two lines of writing have one size and a gap between them). `loose` also offers lines of one
+    mark each that are further apart, whatever their sizes: two digits written one above the other
+    look like that too, so the reader needs more to take them (a mark it doubts as a digit).
+    Whether it is read as one digit is for the reader to decide: it compares the readings."""
     if len(lines) < 2 or sum(len(line) for line in lines) > STACKED_MARKS:
         return None
     spans = [(min(b.y0 for b in line), max(b.y1 for b in line)) for line in lines]
@@ -217,7 +221,9 @@ def stacked_digit(lines: list) -> "Blob | None":
     gap = max(b0 - a1 for (a0, a1), (b0, b1) in zip(spans, spans[1:]))
     pieces = heights[-2] <= STACKED_SMALLER * heights[-1]
     touching = gap <= STACKED_TOUCH * heights[-1]
-    if gap > STACKED_GAP * heights[-1] or not (pieces or touching):
+    near = gap <= STACKED_GAP * heights[-1] and (pieces or touching)
+    apart = loose and all(len(line) == 1 for line in lines) and gap <= STACKED_LOOSE_GAP * heights[-1]
+    if not (near or apart):
         return None
     union = functools.reduce(Blob.merged, (b for line in lines for b in line))
     return union if union.w <= STACKED_WIDTH * union.h else None
