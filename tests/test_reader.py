@@ -396,7 +396,7 @@ def test_a_digit_drawn_in_strokes_apart_reads_as_one_digit_but_two_digits_one_ab
     # Two sketched digits (MNIST test digits) written one above the other, 0.3 of their height
     # apart: offered loosely as one digit too, but the verifier takes each for a digit of its own,
     # so they stay two lines. Without that condition 4 of these 20 read as one digit ("0" over "4"
-    # as a sure-looking "9", "3" over "0" as "8").
+    # as "9", "3" over "0" as "8").
     sketches, offered = make_set("sketch", 40, seed=12), 0
     for top, bottom in zip(sketches[0::2], sketches[1::2]):
         a, b = _ink_of(top), _ink_of(bottom)
