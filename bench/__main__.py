@@ -9,10 +9,12 @@
    beside a "typical demo" reader (whole image resized to 28x28) on the same images, and
    p50/p95 latency of read_number in-process (bench/reader.py).
 3. Digits per second through the classifier at batch 1, 64 and 256.
-4. The app: cold start of `python app.py`, /read_number over HTTP (p50/p95) and its ratio to
+4. Hostile inputs (bench/hostile.py, 200+ broken, odd or empty files): time per case through the
+   Python API, p50 / p95 / slowest.
+5. The app: cold start of `python app.py`, /read_number over HTTP (p50/p95) and its ratio to
    a bare Gradio app on the same payload, the server's peak memory (bench/app.py).
-5. Load: 50 sessions x 20 requests, and the queue's "busy" answer (bench/load.py; --quick skips it).
-6. Peak memory of this process (reader and classifier in-process).
+6. Load: 50 sessions x 20 requests, and the queue's "busy" answer (bench/load.py; --quick skips it).
+7. Peak memory of this process (reader and classifier in-process).
 
 Each part also writes its own file in bench/results/; this writes summary.md and summary.json.
 """
@@ -58,29 +60,32 @@ def main(argv=None) -> dict:
     t_start = time.perf_counter()
 
     from bench import app as app_bench
+    from bench import hostile as hostile_bench
     from bench import load as load_bench
     from bench import reader as reader_bench
     from digitsinsight import load_model
     from training import baselines
     from training.data import load_mnist
 
-    print("1/5 MNIST: CNN and baselines", file=sys.stderr, flush=True)
+    print("1/6 MNIST: CNN and baselines", file=sys.stderr, flush=True)
     mnist = baselines.main(["--out", str(args.out / "baselines.json")])
-    print("2/5 reading generated numbers", file=sys.stderr, flush=True)
+    print("2/6 reading generated numbers", file=sys.stderr, flush=True)
     reading = reader_bench.main(["--n", str(args.n), "--out", str(args.out)])
-    print("3/5 digits per second", file=sys.stderr, flush=True)
+    print("3/6 digits per second", file=sys.stderr, flush=True)
     model = load_model()
     speed = throughput(model, load_mnist(verbose=False).test_images)
-    print("4/5 the app over HTTP", file=sys.stderr, flush=True)
+    print("4/6 hostile inputs", file=sys.stderr, flush=True)
+    hostile = hostile_bench.main(["--out", str(args.out)])
+    print("5/6 the app over HTTP", file=sys.stderr, flush=True)
     web = app_bench.main(["--runs", "3", "--calls", "20" if args.quick else "40", "--out", str(args.out)])
     load = None
     if not args.quick:
-        print("5/5 load", file=sys.stderr, flush=True)
+        print("6/6 load", file=sys.stderr, flush=True)
         load = load_bench.main(["--out", str(args.out)])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     summary = {"command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
-               "mnist": mnist, "reading": reading, "digits_per_second": speed, "app": web, "load": load,
+               "mnist": mnist, "reading": reading, "digits_per_second": speed, "hostile": hostile, "app": web, "load": load,
                "bench_process_peak_rss_mb": round(peak_mb, 1), "wall_minutes": round((time.perf_counter() - t_start) / 60, 1),
                "machine": {"platform": platform.platform(), "processor": platform.processor(),
                            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -119,6 +124,10 @@ def to_markdown(s: dict) -> str:
         L.append(f"| read_number in-process, {name.replace('_', ' ')} (p50 / p95) | {t['p50_ms']} / {t['p95_ms']} ms |")
     for b, v in s["digits_per_second"].items():
         L.append(f"| classifier, batch {b} | {v:,} digits/s |")
+    h = s.get("hostile")
+    if h:
+        L.append(f"| read_number in-process, {h['cases']} hostile inputs (p50 / p95 / slowest) | {h['p50_ms']} / "
+                 f"{h['p95_ms']} / {h['max_ms']} ms ({h['slowest'][0]['case']}) |")
     a = s["app"]
     L.append(f"| cold start, `python app.py` to serving (median of 3) | {a['startup_median_s']} s |")
     for label, t in a["round_trips"].items():

@@ -1,17 +1,23 @@
-"""A corpus of hostile inputs, generated: `python tests/hostile.py OUT_DIR` writes it as files.
+"""A corpus of hostile inputs, generated, and how long the reader takes over each.
+
+    python -m bench.hostile                  # time every case through read_as_dict (p50, p95, slowest)
+    python -m bench.hostile --write OUT_DIR  # write the corpus as files
 
 Every case is (name, bytes) under an image-like file name. What they must get is the same for all:
-an answer within 2 s, a plain message (status "error" or "no_digits", or a reading), never a
-traceback. Cases: empty files, truncated PNG/JPEG/GIF/WebP, other formats under image names
-(text, HTML, PDF, SVG, zip, JSON, ELF, random bytes), 1x1 and 10x10000 images, decompression
-bombs (a real 30000x30000 PNG of zeros and header-only ones), 16-bit, CMYK, palette with
-transparency, animated GIF, all eight EXIF orientations, all white, all black, noise, photos
-with no digits, letters and scribbles.
+a plain message (status "error" or "no_digits", or a reading), never a traceback or a hang
+(tests/test_hostile.py checks that; speed is measured here, not in a test).
+
+Cases: empty files, truncated PNG/JPEG/GIF/WebP, other formats under image names (text, HTML,
+PDF, SVG, zip, JSON, ELF, random bytes), 1x1 and 10x10000 images, decompression bombs (a real
+30000x30000 PNG of zeros and header-only ones), 16-bit, CMYK, palette with transparency,
+animated GIF, all eight EXIF orientations, all white, all black, noise, photos with no digits,
+letters and scribbles.
 """
+import argparse
 import io
 import json
 import struct
-import sys
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -163,10 +169,59 @@ def cases(with_bomb: bool = True) -> list:
     return out
 
 
-if __name__ == "__main__":
-    dest = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile")
-    dest.mkdir(parents=True, exist_ok=True)
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def time_cases(model, corpus: list, repeats: int = 3) -> dict:
+    """Seconds per case through the Python API (the median of `repeats` calls), slowest first."""
+    from digitsinsight import read_as_dict
+
+    read_as_dict(corpus[0][1], model)  # first call pays for lazy imports, not any case
+    rows = []
+    for name, blob in corpus:
+        times, status = [], None
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            status = read_as_dict(blob, model)["status"]
+            times.append(time.perf_counter() - t0)
+        rows.append({"case": name, "ms": round(1000 * float(np.median(times)), 1), "status": status})
+    ms = np.array([r["ms"] for r in rows])
+    statuses = {s: sum(r["status"] == s for r in rows) for s in sorted({r["status"] for r in rows})}
+    return {"cases": len(rows), "p50_ms": round(float(np.median(ms)), 1),
+            "p95_ms": round(float(np.percentile(ms, 95)), 1), "max_ms": round(float(ms.max()), 1),
+            "statuses": statuses, "slowest": sorted(rows, key=lambda r: -r["ms"])[:5]}
+
+
+def to_markdown(t: dict) -> str:
+    lines = [f"{t['cases']} hostile cases through read_as_dict: p50 {t['p50_ms']} ms, p95 {t['p95_ms']} ms, "
+             f"slowest {t['max_ms']} ms. Answers: " + ", ".join(f"{k} {v}" for k, v in t["statuses"].items()) + ".",
+             "", "| slowest cases | ms | status |", "|---|---|---|"]
+    lines += [f"| {r['case']} | {r['ms']} | {r['status']} |" for r in t["slowest"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(prog="python -m bench.hostile", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--write", type=Path, metavar="OUT_DIR", help="write the corpus as files and stop")
+    p.add_argument("--out", type=Path, default=RESULTS)
+    args = p.parse_args(argv)
     made = cases()
-    for name, blob in made:
-        (dest / name).write_bytes(blob)
-    print(f"{len(made)} cases in {dest}")
+    if args.write:
+        args.write.mkdir(parents=True, exist_ok=True)
+        for name, blob in made:
+            (args.write / name).write_bytes(blob)
+        print(f"{len(made)} cases in {args.write}")
+        return {}
+    from digitsinsight import load_model
+
+    timing = time_cases(load_model(), made)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "hostile.json").write_text(json.dumps(timing, indent=1) + "\n")
+    (args.out / "hostile.md").write_text(to_markdown(timing))
+    print(to_markdown(timing))
+    return timing
+
+
+if __name__ == "__main__":
+    main()
