@@ -99,13 +99,30 @@ def _box_distance(a: Blob, b: Blob) -> int:
 
 def merge_stacked(blobs: list) -> list:
     """Before lines are formed: a short mark just above or below a much taller one, overlapping it
-    horizontally, is part of the same digit (the bar of a 7 or the hat of a 5 drawn apart). Done
-    again until nothing joins: a 3 broken in three joins its foot only once its middle has joined."""
+    horizontally, is part of the same digit (the bar of a 7 or the hat of a 5 drawn apart), unless
+    it sits in a line of digits of its own (_in_another_line). Done again until nothing joins: a 3
+    broken in three joins its foot only once its middle has joined."""
     while True:
         merged = _merge_stacked_once(blobs)
         if len(merged) == len(blobs):
             return merged
         blobs = merged
+
+
+STACKED_OTHER_LINE = True  # a piece beside digits of its own line stays with them (see _in_another_line)
+
+
+def _in_another_line(piece: Blob, big: Blob, blobs: list) -> bool:
+    """Two lines written close together: a small digit (or a piece of one) just above or below a digit
+    of the other line looks like a 7's bar or a 5's hat. It is not one when a digit-sized mark beside it
+    shares its height but not the taller mark's: that mark and the piece make a line of their own."""
+    for other in blobs:
+        if other is piece or set(other.labels) <= set(big.labels) or other.h < 0.5 * big.h:
+            continue
+        if (_overlap(piece.y0, piece.y1, other.y0, other.y1) >= 0.5 * piece.h
+                and _overlap(big.y0, big.y1, other.y0, other.y1) <= 0):
+            return True
+    return False
 
 
 def _merge_stacked_once(blobs: list) -> list:
@@ -115,7 +132,8 @@ def _merge_stacked_once(blobs: list) -> list:
         for i, big in enumerate(out):
             x_overlap = _overlap(b.x0, b.x1, big.x0, big.x1)
             gap = max(big.y0 - b.y1, b.y0 - big.y1, 0)
-            if (b.h < 0.5 * big.h and x_overlap >= 0.5 * min(b.w, big.w) and gap < 0.35 * big.h):
+            if (b.h < 0.5 * big.h and x_overlap >= 0.5 * min(b.w, big.w) and gap < 0.35 * big.h
+                    and not (STACKED_OTHER_LINE and _in_another_line(b, big, blobs))):
                 out[i] = big.merged(b)
                 break
         else:
