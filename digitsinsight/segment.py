@@ -117,7 +117,8 @@ def _in_another_line(piece: Blob, big: Blob, blobs: list) -> bool:
     of the other line looks like a 7's bar or a 5's hat. It is not one when a digit-sized mark beside it
     shares its height but not the taller mark's: that mark and the piece make a line of their own."""
     for other in blobs:
-        if other is piece or set(other.labels) <= set(big.labels) or other.h < 0.5 * big.h:
+        # One pass's marks share no labels, so a mark is part of `big` if its first label is.
+        if other is piece or other.h < 0.5 * big.h or other.labels[0] in big.labels:
             continue
         if (_overlap(piece.y0, piece.y1, other.y0, other.y1) >= 0.5 * piece.h
                 and _overlap(big.y0, big.y1, other.y0, other.y1) <= 0):
@@ -269,6 +270,8 @@ def merge_strokes(line: list) -> list:
 
 def layout(mask: np.ndarray) -> Layout:
     blobs, labels, dropped = find_marks(mask)
+    if len(blobs) > MAX_MARKS:  # texture or noise, refused on the count alone: no lines to form
+        return Layout(lines=[], labels=labels, marks=len(blobs), dropped=dropped)
     lines = [merge_strokes(line) for line in group_lines(merge_stacked(blobs))]
     return Layout(lines=lines, labels=labels, marks=len(blobs), dropped=dropped)
 
