@@ -413,7 +413,6 @@ def test_a_digit_drawn_in_strokes_apart_reads_as_one_digit_but_two_digits_one_ab
     assert offered >= 15
 
 
-
 def test_two_lines_of_digits_written_close_together_stay_two_lines(monkeypatch):
     from digitsinsight import segment
     from digitsinsight.segment import Blob, group_lines, merge_stacked
@@ -462,6 +461,7 @@ def test_two_lines_of_digits_written_close_together_stay_two_lines(monkeypatch):
     assert all(two_lines(merged))
     monkeypatch.setattr(segment, "STACKED_OTHER_LINE", False)
     assert not any(two_lines(merged))
+    assert lines_of(top + bottom) == [[1, 2, 3, 4, 5, 6, 7, 8, 9]]  # the 5's body joined to the 4: one line
 
 def _sketchpad_with(draw) -> np.ndarray:
     canvas = np.full((500, 640, 3), 255, np.uint8)
