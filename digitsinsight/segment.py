@@ -109,9 +109,6 @@ def merge_stacked(blobs: list) -> list:
         blobs = merged
 
 
-STACKED_OTHER_LINE = True  # a piece beside digits of its own line stays with them (see _in_another_line)
-
-
 def _in_another_line(piece: Blob, big: Blob, blobs: list) -> bool:
     """Two lines written close together: a small digit (or a piece of one) just above or below a digit
     of the other line looks like a 7's bar or a 5's hat. It is not one when a digit-sized mark beside it
@@ -134,7 +131,7 @@ def _merge_stacked_once(blobs: list) -> list:
             x_overlap = _overlap(b.x0, b.x1, big.x0, big.x1)
             gap = max(big.y0 - b.y1, b.y0 - big.y1, 0)
             if (b.h < 0.5 * big.h and x_overlap >= 0.5 * min(b.w, big.w) and gap < 0.35 * big.h
-                    and not (STACKED_OTHER_LINE and _in_another_line(b, big, blobs))):
+                    and not _in_another_line(b, big, blobs)):
                 out[i] = big.merged(b)
                 break
         else:

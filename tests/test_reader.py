@@ -459,7 +459,7 @@ def test_two_lines_of_digits_written_close_together_stay_two_lines(monkeypatch):
     assert sum(two_lines(range(84))) >= 77  # 79 when written; the rest are digits misread, as on one line
     merged = [0, 45, 68]
     assert all(two_lines(merged))
-    monkeypatch.setattr(segment, "STACKED_OTHER_LINE", False)
+    monkeypatch.setattr(segment, "_in_another_line", lambda piece, big, blobs: False)  # the check off
     assert not any(two_lines(merged))
     assert lines_of(top + bottom) == [[1, 2, 3, 4, 5, 6, 7, 8, 9]]  # the 5's body joined to the 4: one line
 
