@@ -71,8 +71,8 @@ class Digit:
 
     def doubted(self, below: float) -> bool:
         """The verifier puts this under `below`; a lone straight stroke read surely as 1 is exempt,
-        since the verifier (trained on fragments) doubts a fair "1"."""
-        return self.is_digit < below and not (self.digit == 1 and self.confidence > 0.95)
+        since the verifier (trained on fragments) doubts a fair "1". An empty crop (see read_number) is not one."""
+        return self.is_digit < below and not (self.digit == 1 and self.confidence > 0.95 and self.crop.any())
 
     @property
     def unsure(self) -> bool:
@@ -339,6 +339,9 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         crops.append(normalise_digit(whole_mask))
     batch = np.stack(crops)
     one = one_digit_probability(batch, verifier)
+    # A mark whose strokes vanish at digit size (a page-wide grid left in the ink) leaves an empty crop,
+    # which the classifier reads as a sure "1": it is no digit.
+    one[~batch.any(axis=(1, 2))] = 0.0
     penalty = PIECE_PENALTY if verifier is None else VERIFIED_PENALTY
     # The classifier reads the crops the verifier surely takes for one digit. The rest (fragments,
     # pairs, the fair 1s the verifier doubts, and the digits it is less sure of: over half a photo's

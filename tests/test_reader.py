@@ -723,6 +723,26 @@ def test_ruled_and_squared_paper_photographed_off_level(ruling):
     assert np.mean([read_number(p).text == s.text for p, s in zip(pages, samples)]) >= 10 / 12
 
 
+def test_a_blank_ruled_or_squared_page_whose_lines_vanish_at_digit_size_has_no_digits():
+    # Rules left in the ink can make one page-wide mark of thin lines. Brought to digit size its
+    # strokes vanish and the crop is empty, which the classifier read as a sure "1", exempt from the
+    # verifier's doubt as a fair lone 1: these digit-free validation pages (seed 17) were read as
+    # "1", "1111111111111111111111111111", "1 / 1 / 1 / 1 / 1 / 8" and "1", all flagged unsure.
+    from digitsinsight.image import load_image
+    from digitsinsight.normalise import normalise_digit
+    from digitsinsight.reader import find_lines
+    from digitsinsight.segment import blob_mask
+    for i in (360, 750, 862, 874):
+        s = make_sample("negative", i, 17)
+        assert s.meta["type"] == "ruled_paper"
+        reading = read_number(s.image)
+        assert reading.status == "no_digits" and reading.text == "", (i, reading.text)
+    page = find_lines(load_image(make_sample("negative", 360, 17).image))
+    (mark,), = page.layout.lines                 # the grid is one mark the size of the page ...
+    assert (mark.w, mark.h) == make_sample("negative", 360, 17).image.shape[1::-1]
+    assert not normalise_digit(blob_mask(page.layout.labels, mark)).any()  # ... that leaves no ink at digit size
+
+
 def test_only_lines_at_one_pitch_away_from_the_edges_count_as_ruling():
     from digitsinsight.ink import _ruling_lines
     ruled = np.zeros((300, 400), np.uint8)
