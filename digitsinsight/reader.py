@@ -71,7 +71,7 @@ class Digit:
 
     def doubted(self, below: float) -> bool:
         """The verifier puts this under `below`; a lone straight stroke read surely as 1 is exempt,
-        since the verifier (trained on fragments) doubts a fair "1". An empty crop (see read_number) is not one."""
+        since the verifier (trained on fragments) doubts a fair "1". An empty crop (one_digit_probability) is not one."""
         return self.is_digit < below and not (self.digit == 1 and self.confidence > 0.95 and self.crop.any())
 
     @property
@@ -217,9 +217,15 @@ def classify(crops: np.ndarray, model, device="cpu") -> np.ndarray:
 
 @torch.no_grad()
 def one_digit_probability(crops: np.ndarray, verifier) -> np.ndarray:
+    """p(the crop is exactly one digit): the verifier's, or 1 without one. A mark whose strokes vanish at
+    digit size (a page-wide grid left in the ink) leaves an empty crop, which the classifier reads as a
+    sure "1": it is no digit, with or without a verifier."""
     if verifier is None or len(crops) == 0:
-        return np.ones(len(crops), np.float32)
-    return torch.softmax(verifier(to_model_input(crops)), dim=1)[:, 1].numpy()
+        one = np.ones(len(crops), np.float32)
+    else:
+        one = torch.softmax(verifier(to_model_input(crops)), dim=1)[:, 1].numpy()
+    one[~crops.any(axis=(1, 2))] = 0.0
+    return one
 
 
 # Digits drawn large (a sketchpad canvas: 500-800 px, the digit up to 90% of it) are read from a
@@ -339,9 +345,6 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         crops.append(normalise_digit(whole_mask))
     batch = np.stack(crops)
     one = one_digit_probability(batch, verifier)
-    # A mark whose strokes vanish at digit size (a page-wide grid left in the ink) leaves an empty crop,
-    # which the classifier reads as a sure "1": it is no digit.
-    one[~batch.any(axis=(1, 2))] = 0.0
     penalty = PIECE_PENALTY if verifier is None else VERIFIED_PENALTY
     # The classifier reads the crops the verifier surely takes for one digit. The rest (fragments,
     # pairs, the fair 1s the verifier doubts, and the digits it is less sure of: over half a photo's

@@ -463,6 +463,7 @@ def test_two_lines_of_digits_written_close_together_stay_two_lines(monkeypatch):
     assert not any(two_lines(merged))
     assert lines_of(top + bottom) == [[1, 2, 3, 4, 5, 6, 7, 8, 9]]  # the 5's body joined to the 4: one line
 
+
 def _sketchpad_with(draw) -> np.ndarray:
     canvas = np.full((500, 640, 3), 255, np.uint8)
     draw(canvas)
