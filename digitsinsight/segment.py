@@ -287,14 +287,20 @@ POLYGON_HOLE_SPAN = 0.5 # ... when its hole spans this share of its width and he
 TANGLE_HOLES = 4        # this many loops or more is a tangle (an 8 has two, and a third, small one
                         # where its strokes cross is common); but two digits touching can make one too,
                         # so a tangle only flags the digit read there
+LATTICE_HOLES = 12      # a mark with this many holes of MIN_HOLE_PIXELS or more, however small beside it,
+LATTICE_PER_HEIGHT = 6  # ... and this many for each of its heights of width, is a mesh: squared paper's lines
+                        # left in the ink, a scribble. Validation marks: at most 6 holes, 3.5 per height (on
+                        # hard photos, where strokes cross); eight 8s overlapping in one mark, 16 and 3.9
 HOLE_AREA = 0.01        # a hole counts if it is this share of the mark's convex hull,
 MIN_HOLE_PIXELS = 6     # ... and at least this many pixels (blur leaves pinholes in small marks)
 FILLED_SOLIDITY = 0.9   # a mark filling this much of its convex hull, with no hole,
 FILLED_THICKNESS = 0.35 # ... and ink this deep (distance to its edge, times its longer side) is a filled blob
-POLYGON, FILLED, TANGLE = "a straight-sided shape", "a filled blob", "a tangle of loops"
-PLAIN_SHAPES = (POLYGON,)  # what no digits make, alone or touching: such a mark is not cut, not read over
-                           # by the line reader, and a page of nothing else has no digits. A filled blob only
-                           # flags its digit: a 0 written small with a thick pen can close up into one
+POLYGON, FILLED, TANGLE, LATTICE = ("a straight-sided shape", "a filled blob", "a tangle of loops",
+                                    "a mesh of crossing lines")
+PLAIN_SHAPES = (POLYGON, LATTICE)  # what no digits make, alone or touching: such a mark is not cut, not read
+                                   # over by the line reader, and a page of nothing else has no digits. A filled
+                                   # blob only flags its digit: a 0 written small with a thick pen can close up
+                                   # into one
 
 
 def drawn_shape(mask: np.ndarray) -> str:
@@ -306,9 +312,15 @@ def drawn_shape(mask: np.ndarray) -> str:
     if not contours:
         return ""
     outer = [c for c, (_, _, _, parent) in zip(contours, hierarchy[0]) if parent < 0]
+    inner = [c for c, (_, _, _, parent) in zip(contours, hierarchy[0]) if parent >= 0]
+    if len(inner) >= LATTICE_HOLES:
+        _, _, w, h = cv2.boundingRect(binary)
+        meshes = sum(cv2.contourArea(c) >= MIN_HOLE_PIXELS for c in inner)
+        if meshes >= max(LATTICE_HOLES, LATTICE_PER_HEIGHT * w / h):
+            return LATTICE
     hull_area = max(1.0, cv2.contourArea(cv2.convexHull(np.vstack(outer))))
-    holes = [c for c, (_, _, _, parent) in zip(contours, hierarchy[0])  # not pinholes where strokes cross
-             if parent >= 0 and cv2.contourArea(c) > max(HOLE_AREA * hull_area, MIN_HOLE_PIXELS)]
+    holes = [c for c in inner  # not pinholes where strokes cross
+             if cv2.contourArea(c) > max(HOLE_AREA * hull_area, MIN_HOLE_PIXELS)]
     if len(holes) >= TANGLE_HOLES:
         return TANGLE
     if holes:
