@@ -390,33 +390,47 @@ INKED_HOLE = 0.5      # a hole at least this far from the paper's level towards 
 
 
 def fill_inked_holes(mask: np.ndarray, grey: np.ndarray, dark_on_light: bool) -> np.ndarray:
-    """Fill the holes of marks that are as ink-bright as the marks themselves. A filled shape wider than
-    extract_ink's background opening (a disc coloured in) keeps only its rim, whose "hole" then reads as
-    a sure 0; the hole of a real 0 is paper. `grey`: the image the ink was found in.
+    """Fill the holes of marks, and the bays of their convex hulls, that are as ink-bright as the marks
+    themselves. A filled shape wider than extract_ink's background opening (a square coloured in) keeps
+    only its rim: closed, its "hole" reads as a sure 0; broken, the bay of a "C" or a "[". The hole of
+    a real 0 and the bays of a 7 are paper. `grey`: the image the ink was found in.
     The reader calls it once a page has passed its checks for texture (a noisy page has thousands of holes)."""
     contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is None:
         return mask
-    holes = [(cv2.contourArea(c), c) for c, (_, _, _, parent) in zip(contours, hierarchy[0]) if parent >= 0]
-    holes = sorted((hole for hole in holes if hole[0] >= MIN_HOLE), key=lambda hole: -hole[0])[:MAX_HOLES]
     h, w = mask.shape
+
+    def largest(parent_test):
+        found = [(cv2.contourArea(c), c) for c, (_, _, _, parent) in zip(contours, hierarchy[0]) if parent_test(parent)]
+        return [c for area, c in sorted(found, key=lambda f: -f[0])[:MAX_HOLES] if area >= MIN_HOLE]
+
     out = mask
-    for _, hole_contour in holes:
-        # Around the hole, as far again as it is wide: the ink that rings it, and the paper beyond.
-        x, y, bw, bh = cv2.boundingRect(hole_contour)
+    for contour, is_hole in ([(c, True) for c in largest(lambda p: p >= 0)] +
+                             [(c, False) for c in largest(lambda p: p < 0)]):
+        # Around it, as far again as it is wide: the ink that rings it, and the paper beyond.
+        x, y, bw, bh = cv2.boundingRect(contour)
         m = max(bw, bh)
         x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(w, x + bw + m), min(h, y + bh + m)
         ink = mask[y0:y1, x0:x1]
-        hole = np.zeros_like(ink)
-        cv2.drawContours(hole, [hole_contour], -1, 1, -1, offset=(-x0, -y0))
-        paper = (1 - hole) & (1 - ink)
-        hole &= 1 - ink
-        if not hole.any() or not paper.any():
+        inside = np.zeros_like(ink)  # the hole; or the mark's convex hull, whose bays are what is not ink
+        cv2.drawContours(inside, [contour if is_hole else cv2.convexHull(contour)], -1, 1, -1, offset=(-x0, -y0))
+        paper = (1 - inside) & (1 - ink)
+        region = inside & (1 - ink)
+        if not is_hole:  # not the mark's own holes: those were looked at above
+            if x == 0 or y == 0 or x + bw == w or y + bh == h:
+                continue  # a mark cut off by the picture's edge (a shadow's, a page's) bounds no bay
+            own = np.zeros_like(ink)
+            cv2.drawContours(own, [contour], -1, 1, -1, offset=(-x0, -y0))
+            region &= 1 - own
+            if cv2.countNonZero(region) < MIN_HOLE:
+                continue
+        if not region.any() or not paper.any():
             continue
         g = grey[y0:y1, x0:x1]
-        paper_level, ink_level, hole_level = ((1.0 - level if dark_on_light else level)
-                                              for level in (cv2.mean(g, k)[0] for k in (paper, ink, hole)))
-        if ink_level - paper_level >= MIN_CONTRAST and hole_level - paper_level >= INKED_HOLE * (ink_level - paper_level):
+        paper_level, ink_level, region_level = ((1.0 - level if dark_on_light else level)
+                                                for level in (cv2.mean(g, k)[0] for k in (paper, ink, region)))
+        if (ink_level - paper_level >= MIN_CONTRAST
+                and region_level - paper_level >= INKED_HOLE * (ink_level - paper_level)):
             out = out.copy() if out is mask else out
-            out[y0:y1, x0:x1] |= hole
+            out[y0:y1, x0:x1] |= region
     return out

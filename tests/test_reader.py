@@ -517,6 +517,38 @@ def test_drawn_shapes_are_not_read_as_numbers_but_a_ring_is_a_zero():
     assert fill_inked_holes(ring_ink, ring_grey, True) is ring_ink
 
 
+def test_the_bays_of_a_broken_rim_as_dark_as_its_ink_are_filled_but_a_c_stays_open():
+    from digitsinsight.ink import fill_inked_holes
+    # A square coloured in, wider than the background opening: the ink keeps a broken rim, a "[" and
+    # a "]" whose bays are the square's dark inside.
+    grey = np.full((300, 400), 0.85, np.float32)
+    grey[60:240, 100:280] = 0.25
+    rim = np.zeros(grey.shape, np.uint8)
+    rim[60:240, 100:112] = rim[60:72, 100:170] = rim[228:240, 100:170] = 1      # "["
+    rim[60:240, 268:280] = rim[60:72, 210:280] = rim[228:240, 210:280] = 1      # "]"
+    filled = fill_inked_holes(rim, grey, True)
+    assert filled[72:228, 112:170].all() and filled[72:228, 210:268].all()
+    assert not filled[:, 175:205].any()                      # between the two hulls: left as it was
+    # A "C" in ink on paper: its bay is paper, and stays so.
+    c_grey = np.full((300, 400), 0.85, np.float32)
+    c_ink = np.zeros(c_grey.shape, np.uint8)
+    cv2.ellipse(c_ink, (200, 150), (80, 100), 0, 45, 315, 1, 14)
+    c_grey[c_ink > 0] = 0.25
+    assert fill_inked_holes(c_ink, c_grey, True) is c_ink
+    # A mark the picture's edge cuts off (a shadow reaching it) bounds no bay: its hull is not its shape.
+    edge_grey = np.full((300, 400), 0.85, np.float32)
+    edge_grey[:, :120] = 0.45
+    edge = np.zeros(edge_grey.shape, np.uint8)
+    edge[:, :20] = edge[:15, :120] = edge[-15:, :120] = 1
+    assert fill_inked_holes(edge, edge_grey, True) is edge
+    # Filled squares on shaded paper (digit-free validation pages, seed 17) that read as a sure "7"
+    # and a sure "0" from their rims:
+    for i in (540, 959):
+        sample = make_sample("negative", i, 17)
+        assert sample.meta["shapes"] == ["rect"]
+        assert read_number(sample.image).status == "no_digits"
+
+
 def test_a_box_beside_a_number_is_flagged_and_the_line_reader_does_not_read_it_as_digits():
     sample = make_sample("clean", 1, 3)
     assert sample.text == "454" and read_number(sample.image).status == "ok"
