@@ -315,8 +315,8 @@ def drawn_shape(mask: np.ndarray) -> str:
     inner = [c for c, (_, _, _, parent) in zip(contours, hierarchy[0]) if parent >= 0]
     if len(inner) >= LATTICE_HOLES:
         _, _, w, h = cv2.boundingRect(binary)
-        meshes = sum(cv2.contourArea(c) >= MIN_HOLE_PIXELS for c in inner)
-        if meshes >= max(LATTICE_HOLES, LATTICE_PER_HEIGHT * w / h):
+        counted = sum(cv2.contourArea(c) >= MIN_HOLE_PIXELS for c in inner)  # not pinholes
+        if counted >= max(LATTICE_HOLES, LATTICE_PER_HEIGHT * w / h):
             return LATTICE
     hull_area = max(1.0, cv2.contourArea(cv2.convexHull(np.vstack(outer))))
     holes = [c for c in inner  # not pinholes where strokes cross
