@@ -409,6 +409,8 @@ def fill_inked_holes(mask: np.ndarray, grey: np.ndarray, dark_on_light: bool) ->
                              [(c, False) for c in largest(lambda p: p < 0)]):
         # Around it, as far again as it is wide: the ink that rings it, and the paper beyond.
         x, y, bw, bh = cv2.boundingRect(contour)
+        if not is_hole and (x == 0 or y == 0 or x + bw == w or y + bh == h):
+            continue  # a mark cut off by the picture's edge (a shadow's, a page's) bounds no bay
         m = max(bw, bh)
         x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(w, x + bw + m), min(h, y + bh + m)
         ink = mask[y0:y1, x0:x1]
@@ -417,8 +419,6 @@ def fill_inked_holes(mask: np.ndarray, grey: np.ndarray, dark_on_light: bool) ->
         paper = (1 - inside) & (1 - ink)
         region = inside & (1 - ink)
         if not is_hole:  # not the mark's own holes: those were looked at above
-            if x == 0 or y == 0 or x + bw == w or y + bh == h:
-                continue  # a mark cut off by the picture's edge (a shadow's, a page's) bounds no bay
             own = np.zeros_like(ink)
             cv2.drawContours(own, [contour], -1, 1, -1, offset=(-x0, -y0))
             region &= 1 - own

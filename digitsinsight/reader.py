@@ -119,6 +119,7 @@ class _Piece:
     box: tuple            # (x0, y0, x1, y1) in working-image pixels
     width_ratio: float    # piece width / line height
     stands_alone: bool = False  # the whole of a mark, with at least ALONE_GAP line heights to its neighbours
+    shape: str | None = None    # segment.drawn_shape(mask), where it was already looked at (a wide mark)
 
 
 def _piece(sheared: np.ndarray, left: np.ndarray, right: np.ndarray, blob, s: float, line_h: float):
@@ -139,9 +140,10 @@ def _hypotheses(labels, blob, line_h):
     """Candidate pieces of a blob: ([(i, j, piece)], n) over cut boundaries 0..n."""
     mask = blob_mask(labels, blob)
     # A wide box or triangle is not cut either: its pieces (a "1" and a "7") would hide what it is.
-    if (blob.w <= SPLIT_ASPECT * line_h or blob.w <= SPLIT_ASPECT * blob.h
-            or drawn_shape(mask) in PLAIN_SHAPES):
-        return [(0, 1, _Piece(mask, (blob.x0, blob.y0, blob.x1, blob.y1), blob.w / line_h))], 1
+    narrow = blob.w <= SPLIT_ASPECT * line_h or blob.w <= SPLIT_ASPECT * blob.h
+    shape = None if narrow else drawn_shape(mask)  # kept: a page-wide mesh's contours are not cheap
+    if narrow or shape in PLAIN_SHAPES:
+        return [(0, 1, _Piece(mask, (blob.x0, blob.y0, blob.x1, blob.y1), blob.w / line_h, shape=shape))], 1
     s = estimate_slant(mask)
     sheared = shear(mask, s)
     # About three candidate cuts per digit's width: more only multiplies the pieces to classify.
@@ -377,18 +379,19 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         read_crops(rest)
         logp, paths = best_paths()
 
-    def digit(k: int, box: tuple, mask: np.ndarray, line_no: int, stands_alone: bool = False) -> Digit:
+    def digit(k: int, box: tuple, mask: np.ndarray, line_no: int, stands_alone: bool = False,
+              shape: str | None = None) -> Digit:
         row = probs[k]
         top = np.argsort(row)[::-1][:3]
         return Digit(int(top[0]), float(row[top[0]]), [(int(d), float(row[d])) for d in top],
                      input_box(box, scale, ox, oy, loaded.size), crops[k], line_no, float(one[k]),
-                     shape=drawn_shape(mask), stands_alone=stands_alone)
+                     shape=drawn_shape(mask) if shape is None else shape, stands_alone=stands_alone)
 
     digits, lines_score = [], 0.0
     for (line_no, pieces, _, first), path in zip(plans, paths):
         for k in path:
             piece = pieces[k - first][2]
-            digits.append(digit(k, piece.box, piece.mask, line_no, piece.stands_alone))
+            digits.append(digit(k, piece.box, piece.mask, line_no, piece.stands_alone, piece.shape))
             lines_score += logp[k] - penalty
     # Marks offered loosely (lines of one mark each, apart) are also how two digits written one above
     # the other look: they are taken together only where the verifier doubts one as a digit of its own
