@@ -159,5 +159,15 @@ def read_lines(pixels: list, model) -> list:
     cfg = model.pretrained_cfg
     x, frames = to_line_input(pixels, cfg.get("mean", LINE_MEAN), cfg.get("std", LINE_STD))
     x = x.to(next(model.parameters()).device)  # training checks its model on the GPU
-    log_probs = F.log_softmax(model(x).float(), dim=2).cpu().numpy()
+    features = model.forward_features(x)
+    # The LSTM runs on one thread: its steps are too small to share. On two it ran no faster in a plain
+    # script, and 4-5x slower in the app's worker threads: with more OpenMP threads than cores in the
+    # process, OpenMP stops spinning between parallel steps and sleeps, and the LSTM takes hundreds.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        logits = model.forward_head(features)
+    finally:
+        torch.set_num_threads(threads)
+    log_probs = F.log_softmax(logits.float(), dim=2).cpu().numpy()
     return [decode(lp[:n]) for lp, n in zip(log_probs, frames)]

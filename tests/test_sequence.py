@@ -15,7 +15,7 @@ from digitsinsight import read_number
 from digitsinsight.image import load_image
 from digitsinsight.reader import find_lines
 from digitsinsight.segment import LINE_HEIGHT, line_image
-from digitsinsight.sequence import BLANK, decode, read_lines
+from digitsinsight.sequence import BLANK, decode, read_lines, to_line_input
 from digitsinsight.weights import BUNDLED_WEIGHTS, WeightsError, check_folder, load_line_reader
 
 
@@ -104,6 +104,37 @@ def test_line_reader_reads_clean_lines():
         if len(images) == 1:
             right += read_lines([images[0].pixels], reader)[0].text == s.text
     assert right >= 27
+
+
+def test_reading_lines_leaves_the_callers_thread_count_and_reads_as_the_whole_model(monkeypatch):
+    """read_lines runs the LSTM on one thread (see sequence.read_lines): the caller's torch threads are
+    given back, even when the model fails, and the reading is the model's own on the same line."""
+    import torch
+
+    s = make_set("clean", 1, seed=43)[0]
+    _, images = _lines_of(s.image)
+    reader = load_line_reader()
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        seen = []
+        monkeypatch.setattr(reader.rnn, "forward", lambda *a, _f=reader.rnn.forward: (
+            seen.append(torch.get_num_threads()), _f(*a))[1])
+        got = read_lines([images[0].pixels], reader)[0]
+        assert seen == [1] and torch.get_num_threads() == 2
+        with torch.no_grad():
+            x, frames = to_line_input([images[0].pixels])
+            whole = decode(torch.log_softmax(reader(x).float(), dim=2)[0, :frames[0]].numpy())
+        assert got.text == whole.text == s.text and abs(got.confidence - whole.confidence) < 1e-5
+
+        def broken(*a):
+            raise RuntimeError("out of memory")
+        monkeypatch.setattr(reader.rnn, "forward", broken)
+        with pytest.raises(RuntimeError):
+            read_lines([images[0].pixels], reader)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_touching_digits_read_better_with_the_line_reader():
