@@ -107,8 +107,8 @@ def test_large_photos_are_scaled_down_and_report_their_scale(tmp_path):
 def test_a_colour_jpeg_is_read_from_its_luminance_and_a_callers_image_is_left_as_it_was():
     """JPEGs are decoded straight to their luminance channel (faster than making colours first): the grey
     is PIL's own RGB-to-L conversion to within rounding (and clipping, where saturated ink made R, G or B
-    overflow), blue and red ink included, the input's mode is
-    still reported as RGB, and a PIL image handed in by a caller is not changed."""
+    overflow), blue and red ink included; the input's mode is still reported as RGB; and a PIL image
+    handed in by a caller is not changed."""
     rng = np.random.default_rng(5)
     a = np.full((120, 160, 3), (236, 232, 220), np.uint8)
     a[20:60, 20:30] = (30, 40, 160)   # blue ink
@@ -120,7 +120,8 @@ def test_a_colour_jpeg_is_read_from_its_luminance_and_a_callers_image_is_left_as
     loaded = load_image(buf.getvalue())
     made_in_colour = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("L"), np.float32) / 255
     diff = np.abs(loaded.grey - made_in_colour)
-    assert loaded.mode == "RGB" and diff.max() <= 16 / 255 and diff.mean() < 0.5 / 255, (diff.max() * 255, diff.mean() * 255)
+    assert loaded.mode == "RGB", loaded.mode
+    assert diff.max() <= 16 / 255 and diff.mean() < 0.5 / 255, (diff.max() * 255, diff.mean() * 255)
     assert loaded.grey[40, 25] < 0.35 and loaded.grey[40, 65] < 0.5 and loaded.grey[5, 5] > 0.85
 
     theirs = Image.open(io.BytesIO(buf.getvalue()))

@@ -123,7 +123,8 @@ def test_reading_lines_leaves_the_callers_thread_count_and_reads_as_the_whole_mo
         got = read_lines([images[0].pixels], reader)[0]
         assert seen == [1] and torch.get_num_threads() == 2
         with torch.no_grad():
-            x, frames = to_line_input([images[0].pixels])
+            cfg = reader.pretrained_cfg
+            x, frames = to_line_input([images[0].pixels], cfg["mean"], cfg["std"])
             whole = decode(torch.log_softmax(reader(x).float(), dim=2)[0, :frames[0]].numpy())
         assert got.text == whole.text == s.text and abs(got.confidence - whole.confidence) < 1e-5
 
