@@ -108,8 +108,10 @@ def fair_share_of_cores():
     """Torch threads for this read: all the cores when it runs alone, an equal share when others run.
 
     Two reads of two threads each on two cores ran about 4x slower than one thread each, while a
-    lone photo reads 25% faster on two. torch.set_num_threads acts on the calling thread (OpenMP),
-    and Gradio runs each read on a worker thread, so each read sets its own.
+    lone photo reads 25% faster on two in a script. (In the served app a lone read took the same time on
+    one thread or two, 0.98-0.99x over HTTP: worker threads' OpenMP teams sleep between parallel steps,
+    see sequence.read_lines.) torch.set_num_threads acts on the calling thread (OpenMP), and Gradio
+    runs each read on a worker thread, so each read sets its own.
     """
     with _flight_lock:
         _in_flight[0] += 1
