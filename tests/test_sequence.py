@@ -117,9 +117,12 @@ def test_reading_lines_leaves_the_callers_thread_count_and_reads_as_the_whole_mo
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
-        seen = []
-        monkeypatch.setattr(reader.rnn, "forward", lambda *a, _f=reader.rnn.forward: (
-            seen.append(torch.get_num_threads()), _f(*a))[1])
+        seen, lstm = [], reader.rnn.forward
+
+        def counted(*args):  # the LSTM, noting the threads it runs on
+            seen.append(torch.get_num_threads())
+            return lstm(*args)
+        monkeypatch.setattr(reader.rnn, "forward", counted)
         got = read_lines([images[0].pixels], reader)[0]
         assert seen == [1] and torch.get_num_threads() == 2
         with torch.no_grad():
