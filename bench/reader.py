@@ -8,7 +8,9 @@ For each set (see bench/synth.py): exact-match accuracy (the whole number right)
 share read as confidently wrong, p50/p95 latency of read_number with the model loaded,
 and, side by side on the same images, a "typical demo" reader (whole image resized to
 28x28, one digit, no segmentation). On the negative set (no digits at all) it reports how
-often a confident number is returned. Writes bench/results/reader.json and reader.md.
+often a confident number is returned; on the punctuated set (amounts written with a decimal point
+or thousands commas) also how often the number as written, points and commas in place, is right.
+Writes bench/results/reader.json and reader.md.
 
 --model reads with another classifier (a freshly trained weights/ folder, say) while the split
 verifier and the line reader stay those of the bundled weights/ (or $DIGITSINSIGHT_MODEL), so a
@@ -32,7 +34,7 @@ from digitsinsight.image import load_image
 from digitsinsight.reader import classify
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SETS = ("clean", "hard", "sketch", "printed", "negative")
+SETS = ("clean", "hard", "sketch", "printed", "negative", "punctuated")
 TARGETS = {"clean": 0.99, "hard": 0.95, "sketch": 0.995, "printed": 0.99}
 
 
@@ -67,7 +69,7 @@ def run_set(kind: str, n: int, seed: int, model, pool: DigitPool | None = None, 
     samples = make_set(kind, n, seed, pool)
     gen_s = time.perf_counter() - t0
     read_number(samples[0].image, model)  # warm-up
-    right = confident_wrong = demo_right = baseline_right = 0
+    right = confident_wrong = demo_right = baseline_right = written_right = 0
     times, failures, fixed, broken = [], [], [], []
     for i, s in enumerate(samples):
         t = time.perf_counter()
@@ -87,8 +89,12 @@ def run_set(kind: str, n: int, seed: int, model, pool: DigitPool | None = None, 
             continue
         confident_wrong += (not ok) and r.status == "ok"
         demo_right += typical_demo(s.image, model) == s.text
-        if not ok and len(failures) < 50:
-            failures.append({"truth": s.text, "read": r.text, "status": r.status, "meta": s.meta})
+        written = "\n".join(r.written_lines)
+        written_ok = written == s.meta.get("written", s.text)
+        written_right += written_ok
+        if not (ok and written_ok) and len(failures) < 50:
+            failures.append({"truth": s.text, "read": r.text, "status": r.status, "meta": s.meta}
+                            | ({"written": written} if "written" in s.meta else {}))
     ms = 1000 * np.array(times)
     row = {"set": kind, "images": n, "exact_match": right / n, "confident_wrong": confident_wrong / n,
            "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
@@ -96,6 +102,8 @@ def run_set(kind: str, n: int, seed: int, model, pool: DigitPool | None = None, 
     if kind != "negative":
         row["typical_demo_exact_match"] = demo_right / n
         row["target"] = TARGETS.get(kind)
+    if kind == "punctuated":  # the digits, and the number as written (points and commas in place)
+        row["written_match"] = written_right / n
     if baseline is not None:
         row.update(baseline_exact_match=baseline_right / n, fixed=fixed, broken=broken)
     return row
@@ -138,9 +146,14 @@ def to_markdown(result: dict) -> str:
             lines.append(f"| negative (no digits) | {r['images']} | rejected {100 * r['exact_match']:.1f}% | | "
                          f"| {100 * r['confident_wrong']:.1f}% | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |")
         else:
+            target = f"{100 * r['target']:.1f}%" if r.get("target") else ""
             lines.append(f"| {r['set']} | {r['images']} | {100 * r['exact_match']:.1f}% | "
-                         f"{100 * r['target']:.1f}% | {100 * r['typical_demo_exact_match']:.1f}% | "
+                         f"{target} | {100 * r['typical_demo_exact_match']:.1f}% | "
                          f"{100 * r['confident_wrong']:.1f}% | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} |")
+    for r in result["sets"]:
+        if "written_match" in r:
+            lines.append(f"\n{r['set']}: the digits right in {100 * r['exact_match']:.1f}%, the number as written "
+                         f"(points and commas in place) in {100 * r['written_match']:.1f}%.")
     compared = [r for r in result["sets"] if "baseline_exact_match" in r]
     if compared:
         lines += ["", f"Against `{result['baseline_model']}` on the same images (right: whole number; "

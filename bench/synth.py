@@ -61,7 +61,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("clean", "hard", "sketch", "printed", "negative")
+KINDS = ("clean", "hard", "sketch", "printed", "negative", "punctuated")  # new kinds go last: seeds follow the index
 INK_T = 0.25  # alpha at or above which a pixel counts as ink (boxes, touching)
 
 
@@ -69,7 +69,7 @@ INK_T = 0.25  # alpha at or above which a pixel counts as ink (boxes, touching)
 class Sample:
     image: np.ndarray  # uint8 HxWx3 RGB, or HxWx4 RGBA for transparent canvases
     text: str  # digits; lines joined by "\n"; "" for negatives
-    kind: str  # clean | hard | sketch | printed | negative
+    kind: str  # clean | hard | sketch | printed | negative | punctuated
     meta: dict = field(default_factory=dict)  # what was applied; JSON-serialisable
     boxes: list = field(default_factory=list)  # per digit (x0, y0, x1, y1), reading order
 
@@ -467,6 +467,70 @@ def clean_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
             "touching_pairs": int(sum(info["touching"])),
             "canvas": [W, H], "mnist_indices": info["mnist_indices"]}
     return Sample(img, text, "clean", meta, [tuple(b) for b in boxes])
+
+
+def _written_amount(rng) -> str:
+    """A number as people write amounts: thousands commas ("12,480"), a decimal point ("3.75"), or both."""
+    style = rng.choice(["thousands", "decimal", "both"])
+    extra = {"thousands": (3, 7), "both": (3, 6), "decimal": (0, 5)}[style]  # at most 8 digits in all
+    whole = str(int(rng.integers(1, 10))) + "".join(str(int(v)) for v in rng.integers(0, 10, int(rng.integers(*extra))))
+    if style != "decimal":
+        head = len(whole) % 3 or 3
+        whole = ",".join([whole[:head]] + [whole[i:i + 3] for i in range(head, len(whole), 3)])
+    if style == "thousands":
+        return whole
+    return whole + "." + "".join(str(int(v)) for v in rng.integers(0, 10, int(rng.integers(1, 3))))
+
+
+def punctuated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
+    """A clean number written with a decimal point and/or thousands commas, as on a receipt or a
+    form: the text is its digits, meta["written"] the number as written. The point is a dot on the
+    baseline, the comma a short stroke whose tail runs below it, each in the gap between two digits."""
+    written = _written_amount(rng)
+    h = rng.uniform(28, 120)
+    pen = max(2, int(round(h * rng.uniform(0.08, 0.13))))
+    base = int(round(h * 1.2))  # the digits' baseline, with room above for size jitter
+    W = int(len(written) * 1.6 * h) + 4
+    alpha = np.zeros((int(round(h * 1.6)) + base, W), np.float32)
+    x, boxes, indices = 0, [], []
+    for ch in written:
+        if ch.isdigit():
+            patch, idx = _digit_patch(rng, pool, int(ch), h * rng.uniform(0.95, 1.05))
+            y = base - patch.shape[0] + int(round(rng.uniform(-0.04, 0.04) * h))
+            alpha[y:y + patch.shape[0], x:x + patch.shape[1]] = np.maximum(
+                alpha[y:y + patch.shape[0], x:x + patch.shape[1]], patch)
+            boxes.append((x, y, x + patch.shape[1], y + patch.shape[0]))
+            indices.append(idx)
+            x += patch.shape[1] + int(round(rng.uniform(0.12, 0.45) * h))
+            continue
+        x -= int(round(rng.uniform(0.0, 0.6) * (x - boxes[-1][2])))  # the mark sits close to its digit, or not
+        if ch == ".":
+            r = max(1.5, pen * rng.uniform(0.5, 0.8))
+            cv2.circle(alpha, (int(x + r), int(base - r)), int(round(r)), 1.0, -1, cv2.LINE_AA)
+            x += int(2 * r)
+        else:
+            tail = int(round(h * rng.uniform(0.18, 0.35)))
+            cv2.line(alpha, (x + pen, base - pen // 2), (x, base + tail), 1.0, pen, cv2.LINE_AA)
+            x += pen + pen // 2
+        x += int(round(rng.uniform(0.15, 0.35) * h))
+    ys, xs = np.nonzero(alpha > 0.02)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    alpha = alpha[y0:y1, x0:x1]
+    boxes = [(bx0 - x0, by0 - y0, bx1 - x0, by1 - y0) for bx0, by0, bx1, by1 in boxes]
+    m = [int(round(rng.uniform(0.25, 1.2) * h)) for _ in range(4)]  # left, top, right, bottom
+    Wc, Hc = alpha.shape[1] + m[0] + m[2], alpha.shape[0] + m[1] + m[3]
+    alpha, boxes = _place(alpha, boxes, Wc, Hc, m[0], m[1])
+    ink_name = "black" if rng.random() < 0.75 else "blue"
+    ink = ([rng.uniform(5, 40)] * 3 if ink_name == "black"
+           else [rng.uniform(10, 35), rng.uniform(15, 45), rng.uniform(80, 130)])
+    paper = [rng.uniform(242, 255)] * 3
+    noise = rng.uniform(0, 2.0)
+    img = _render(rng, alpha, paper, ink, noise=noise)
+    text = "".join(ch for ch in written if ch.isdigit())
+    meta = {"written": written, "digit_height": _f(h, 1), "pen": pen, "ink": ink_name,
+            "ink_rgb": [_f(c, 1) for c in ink], "paper_rgb": [_f(c, 1) for c in paper],
+            "noise_sigma": _f(noise), "canvas": [Wc, Hc], "mnist_indices": indices}
+    return Sample(img, text, "punctuated", meta, [tuple(b) for b in boxes])
 
 
 def hard_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
@@ -1010,7 +1074,8 @@ def make_sample(kind: str, i: int, seed: int = 0, pool: DigitPool | None = None)
     if kind == "negative":
         return negative_image(rng)
     pool = pool or default_pool()
-    return {"clean": clean_number, "hard": hard_number, "sketch": sketch_digit}[kind](rng, pool)
+    return {"clean": clean_number, "hard": hard_number, "sketch": sketch_digit,
+            "punctuated": punctuated_number}[kind](rng, pool)
 
 
 def make_set(kind: str, n: int, seed: int = 0, pool: DigitPool | None = None) -> list[Sample]:

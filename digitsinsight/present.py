@@ -38,10 +38,10 @@ def number_html(reading: Reading | None, message: str = "") -> str:
         text = message or (reading.warnings[0] if reading.warnings else "No digits found.")
         return (f'<div class="di-answer di-{status}"><span class="di-chip">{STATUS_TEXT[status]}</span>'
                 f'<div class="di-message">{html.escape(text)}</div></div>')
-    longest = max(len(line) for line in reading.lines)
+    longest = max(len(line) for line in reading.written_lines)
     size = "" if longest <= 6 else " di-long" if longest <= 10 else " di-xlong"  # one line where it fits
     lines = "".join(f'<div class="di-number{size}" aria-label="number">{html.escape(line)}</div>'
-                    for line in reading.lines)
+                    for line in reading.written_lines)
     return (f'<div class="di-answer di-{reading.status}">'
             f'<span class="di-chip">{STATUS_TEXT[reading.status]}</span>{lines}'
             f'<div class="di-meta">{len(reading.digits)} digit{"s" if len(reading.digits) != 1 else ""}'

@@ -96,14 +96,21 @@ class Reading:
     warnings: list = field(default_factory=list)
     image_size: tuple = (0, 0)
     seconds: float = 0.0
+    written: str = ""             # as written, where points or commas were found between digits ("1,250.50")
 
     @property
     def lines(self) -> list:
         return self.text.split("\n") if self.text else []
 
+    @property
+    def written_lines(self) -> list:
+        """The lines as written: the digits with any points and commas found between them."""
+        return (self.written or self.text).split("\n") if self.text else []
+
     def to_dict(self) -> dict:
         return {"number": self.text, "status": self.status, "confidence": round(self.confidence, 4),
-                "lines": self.lines, "digits": [d.to_dict() for d in self.digits],
+                "lines": self.lines, "written": "\n".join(self.written_lines),
+                "digits": [d.to_dict() for d in self.digits],
                 "warnings": list(self.warnings), "image_size": list(self.image_size),
                 "seconds": round(self.seconds, 4)}
 
@@ -471,8 +478,31 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
             runner = d.alternatives[1][0]
             warnings.append(f"Digit {i + 1} is unsure: {d.digit} ({100 * d.confidence:.0f}%) "
                             f"or {runner} ({100 * d.alternatives[1][1]:.0f}%)?")
+    written = written_text(digits, lay.separators, scale, ox, oy, loaded.size)
+    if written != text:
+        warnings.append(f"Written as {written.replace(chr(10), ' / ')}: the number holds its digits only.")
     status = "unsure" if any(d.unsure for d in digits) else "ok"
-    return Reading(text, digits, confidence, status, warnings, loaded.size, time.perf_counter() - t0)
+    return Reading(text, digits, confidence, status, warnings, loaded.size, time.perf_counter() - t0,
+                   written if written != text else "")
+
+
+def written_text(digits: list, separators: list, scale: float, ox: float, oy: float, size: tuple) -> str:
+    """The digits line by line, with the points and commas found between them (segment.Separator)
+    put back where they were written; a separator between no two digits of a line is left out."""
+    by_line = {}
+    for d in digits:
+        by_line.setdefault(d.line, []).append(d)
+    after = {}  # (line, index of the digit before it) -> "." or ","
+    for sep in separators:
+        x0, y0, x1, y1 = input_box((sep.blob.x0, sep.blob.y0, sep.blob.x1, sep.blob.y1), scale, ox, oy, size)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        for k, line in by_line.items():
+            for i, (a, b) in enumerate(zip(line, line[1:])):
+                top, bottom = min(a.box[1], b.box[1]), max(a.box[3], b.box[3])
+                if (a.box[0] + a.box[2]) / 2 < cx < (b.box[0] + b.box[2]) / 2 and top <= cy <= bottom + (bottom - top):
+                    after[k, i] = "," if sep.kind == "comma" else "."
+    return "\n".join("".join(str(d.digit) + after.get((k, i), "") for i, d in enumerate(by_line[k]))
+                     for k in sorted(by_line))
 
 
 # --- the second opinion: the line reader ---------------------------------------------------
@@ -595,7 +625,7 @@ def combine_line(seg: list, decoded, li, line_no: int, scale: float, ox: float, 
 
 def error_dict(message: str) -> dict:
     """The JSON shape of a reading, for an input that is not a readable image."""
-    return {"number": "", "status": "error", "confidence": 0.0, "lines": [], "digits": [],
+    return {"number": "", "status": "error", "confidence": 0.0, "lines": [], "written": "", "digits": [],
             "warnings": [message], "error": message, "image_size": [0, 0], "seconds": 0.0}
 
 

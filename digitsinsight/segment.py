@@ -50,18 +50,29 @@ class Layout:
     labels: np.ndarray     # the component label image the blobs refer to
     marks: int             # how many significant marks were found
     dropped: int           # specks and rules that were ignored
+    separators: list = field(default_factory=list)  # points and commas between digits (Separator)
+
+
+@dataclass
+class Separator:
+    """A point or a comma written low between two digits of a line ("3.50", "1,250"): punctuation,
+    kept out of the marks the digits are read from, so that it is neither a digit nor a line."""
+    kind: str              # "point" or "comma"
+    blob: Blob
 
 
 def _overlap(a0, a1, b0, b1) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
 
-def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int]:
+def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
+    """Marks worth reading, the label image, how many specks and rules were dropped, and the
+    points and commas between digits (Separator, left to right), which are not among the marks."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     blobs = [Blob(int(x), int(y), int(x + w), int(y + h), [i], int(a))
              for i, (x, y, w, h, a) in enumerate(stats) if i > 0]
     if not blobs:
-        return [], labels, 0
+        return [], labels, 0, []
     # Size reference: the height of the larger marks (digits), robust to specks.
     big = sorted(blobs, key=lambda b: b.area, reverse=True)[:12]
     ref_h = max(float(np.median([b.h for b in big])), 0.5 * max(b.h for b in big))
@@ -75,6 +86,17 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int]:
             small.append(b)
         else:
             keep.append(b)
+    # Punctuation first: a point written close to a digit would otherwise join it as a piece. It is
+    # told from the marks around it, pieces of digits too (a 5 whose hat was drawn apart, a stroke
+    # broken into dashes). Not on a page of more marks and specks than a number has: each mark is
+    # looked at against all the others, and among that many specks a point is one more.
+    marks = keep + small
+    separators = [] if len(marks) > MAX_MARKS else [
+        Separator(kind, b) for b in sorted(marks, key=lambda b: b.x0) if b.h < ref_h
+        for kind in [separator_kind(b, marks)] if kind]
+    taken = {id(s.blob) for s in separators}
+    small = [b for b in small if id(b) not in taken]
+    keep = [b for b in keep if id(b) not in taken]
     # A small mark within (or against) a digit's box is a piece of it, not a speck: a faint stroke
     # that broke into dashes, the end of a 7's bar. It joins the nearest such digit (not a frame or
     # a grid round everything, which is taller than any digit); others are dropped.
@@ -89,7 +111,46 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int]:
             keep[k] = keep[k].merged(b)
         else:
             dropped += 1
-    return keep, labels, dropped
+    return keep, labels, dropped, separators
+
+
+# A point or comma sits in the gap between two marks of a line of digits (at most SEPARATOR_GAP of
+# the line's height from each), with no mark above or below it, starts in the lower part of the line
+# and is small beside its digits: a point ends near their baseline, a comma's tail runs below it.
+SEPARATOR_GAP = 1.0
+SEPARATOR_SIZE = (0.06, 0.3, 0.7)  # least and most size of a point, most height of a comma (x line height)
+
+
+def separator_kind(mark: Blob, marks: list) -> str:
+    """"point", "comma" or "" for a small mark, given the other marks (digits, or pieces of them)."""
+    # The line's height, top and baseline: from the marks the mark begins in the lower half of (or
+    # just below), near it. The median, since a digit drawn in pieces gives a short mark or two.
+    beside = [d for d in marks if d is not mark and d.y0 + 0.5 * d.h <= mark.y0 <= d.y1 + 0.25 * d.h]
+    cx = (mark.x0 + mark.x1) / 2
+    near = [d for d in beside if abs((d.x0 + d.x1) / 2 - cx) <= 3 * d.h]
+    if not near:
+        return ""
+    h = float(np.median([d.h for d in near]))
+    top, base = float(np.median([d.y0 for d in near])), float(np.median([d.y1 for d in near]))
+    # Its neighbours: the marks across the line's height (a 5's hat drawn apart is one), one each side.
+    line = [d for d in marks if d is not mark and d.y0 < base and d.y1 > top]
+    if any(_overlap(d.x0, d.x1, mark.x0, mark.x1) > 0.3 * mark.w for d in line):
+        return ""  # under or over a mark: a piece of a digit (the foot of a 7 whose stem broke)
+    slack = 0.15 * mark.w  # ink may graze a neighbour's box
+    left = max((d.x1 for d in line if d.x1 <= mark.x0 + slack), default=None)
+    right = min((d.x0 for d in line if d.x0 >= mark.x1 - slack), default=None)
+    if left is None or right is None or mark.x0 - left > SEPARATOR_GAP * h or right - mark.x1 > SEPARATOR_GAP * h:
+        return ""
+    least, point_most, comma_most = SEPARATOR_SIZE
+    if mark.y0 < top + 0.55 * h or max(mark.w, mark.h) < least * h or mark.w > 0.4 * h:
+        return ""
+    if base + 0.12 * h < mark.y1 <= base + comma_most * h and mark.h <= comma_most * h and mark.h >= 1.3 * mark.w:
+        return "comma"
+    # A point's foot is at the baseline or a little below it (a dash higher up is a piece of a digit's bar).
+    if (base - 0.15 * h <= mark.y1 <= base + 0.25 * h and max(mark.w, mark.h) <= point_most * h
+            and 0.5 <= mark.h / mark.w <= 2.0):
+        return "point"
+    return ""
 
 
 def _box_distance(a: Blob, b: Blob) -> int:
@@ -266,11 +327,11 @@ def merge_strokes(line: list) -> list:
 
 
 def layout(mask: np.ndarray) -> Layout:
-    blobs, labels, dropped = find_marks(mask)
+    blobs, labels, dropped, separators = find_marks(mask)
     if len(blobs) > MAX_MARKS:  # texture or noise, refused on the count alone: no lines to form
         return Layout(lines=[], labels=labels, marks=len(blobs), dropped=dropped)
     lines = [merge_strokes(line) for line in group_lines(merge_stacked(blobs))]
-    return Layout(lines=lines, labels=labels, marks=len(blobs), dropped=dropped)
+    return Layout(lines=lines, labels=labels, marks=len(blobs), dropped=dropped, separators=separators)
 
 
 def blob_mask(labels: np.ndarray, blob: Blob) -> np.ndarray:

@@ -329,7 +329,7 @@ def test_small_pieces_of_a_digit_join_it_and_specks_apart_are_dropped():
     cv2.line(img, (225, 70), (225, 150), 20, 7)
     cv2.line(img, (49, 50), (50, 50), 20, 5)
     cv2.circle(img, (400, 200), 3, 20, -1)
-    marks, labels, dropped = find_marks((img < 128).astype(np.uint8))
+    marks, labels, dropped, _ = find_marks((img < 128).astype(np.uint8))
     dash, seven, speck = labels[50, 49], labels[100, 90], labels[200, 400]
     assert [sorted(m.labels) for m in marks][0] == sorted([seven, dash])
     assert all(speck not in m.labels for m in marks) and dropped == 1
@@ -337,7 +337,7 @@ def test_small_pieces_of_a_digit_join_it_and_specks_apart_are_dropped():
     # A frame round the page is taller than any digit: it collects no pieces.
     framed = img.copy()
     cv2.rectangle(framed, (3, 3), (416, 216), 20, 3)
-    marks, labels, _ = find_marks((framed < 128).astype(np.uint8))
+    marks, labels, _, _ = find_marks((framed < 128).astype(np.uint8))
     frame = next(m for m in marks if m.x0 < 10)
     assert len(frame.labels) == 1 and any(labels[50, 49] in m.labels and len(m.labels) == 2 for m in marks)
     # Clean test set, seed 1: a 7 whose bar's left end broke off (read as 1), and a 4 whose right
@@ -920,3 +920,47 @@ def test_the_benchmark_judges_another_classifier_inside_the_bundled_reader(tmp_p
     saved = json.loads((tmp_path / "other" / "reader.json").read_text())
     assert saved["model"] == f"local-dir:{folder}" and saved["sets"][0]["broken"] == row["broken"]
     assert "| sketch | " in (tmp_path / "other" / "reader.md").read_text().split("Against")[1]
+
+
+def test_amounts_with_points_and_commas_read_their_digits_and_show_them_as_written(monkeypatch):
+    # Amounts written with thousands commas and decimal points (bench/synth.py, MNIST test digits).
+    # A comma's tail runs below the line: it made a line of its own, read as a sure "1". A point
+    # was dropped as a speck, or joined its digit, without a word.
+    from digitsinsight import segment
+    from digitsinsight.present import number_html
+
+    samples = make_set("punctuated", 40, seed=13)
+    readings = [read_number(s.image) for s in samples]
+    assert all(len(r.lines) == 1 for r in readings)
+    assert np.mean([r.text == s.text for r, s in zip(readings, samples)]) >= 0.95
+    as_written = [r.to_dict()["written"] == s.meta["written"] for r, s in zip(readings, samples)]
+    assert np.mean(as_written) >= 0.9
+    for r, s, ok in zip(readings, samples, as_written):
+        if ok and r.text == s.text:  # the digits alone are the number; the page shows it as written
+            assert r.to_dict()["number"] == s.text and r.written_lines == [s.meta["written"]]
+            assert f"Written as {s.meta['written']}" in " ".join(r.warnings)
+            assert f">{s.meta['written']}</div>" in number_html(r)
+    # Without the separator check, commas come back as lines of their own.
+    monkeypatch.setattr(segment, "separator_kind", lambda mark, marks: "")
+    commas = [s for s in samples if "," in s.meta["written"]][:8]
+    assert sum(len(read_number(s.image).lines) > 1 for s in commas) >= len(commas) // 2
+
+
+def test_a_point_or_comma_is_told_from_pieces_of_digits_and_specks():
+    from digitsinsight.segment import find_marks
+
+    # Four strokes 100 px tall (y 50-150) with, between them: a point on the baseline, a comma whose
+    # tail runs below it, a dot high up, a piece under a digit; and a point after the last stroke.
+    img = np.full((260, 520), 245, np.uint8)
+    for x in (40, 140, 240, 340, 440):
+        cv2.line(img, (x, 50), (x, 150), 20, 9)
+    cv2.circle(img, (90, 144), 6, 20, -1)                # point
+    cv2.line(img, (196, 142), (186, 178), 20, 8)         # comma
+    cv2.circle(img, (290, 60), 6, 20, -1)                # high dot: not punctuation
+    cv2.line(img, (340, 150), (340, 168), 20, 9)         # the foot of the stroke at 340, broken off
+    cv2.line(img, (336, 160), (344, 160), 245, 3)
+    cv2.circle(img, (490, 144), 6, 20, -1)               # after the last mark: no digit to its right
+    marks, labels, dropped, separators = find_marks((img < 128).astype(np.uint8))
+    assert [(s.kind, s.blob.x0 < x < s.blob.x1) for s, x in zip(separators, (90, 191))] == [
+        ("point", True), ("comma", True)]
+    assert all(labels[144, 90] not in m.labels and labels[170, 188] not in m.labels for m in marks)

@@ -40,7 +40,7 @@ def test_pool_holds_only_test_digits(mnist, pool):
         assert np.array_equal(pool.sample(np.random.default_rng(d), d), mnist.test_images[idx])
 
 
-@pytest.mark.parametrize("kind", ["clean", "hard", "sketch"])
+@pytest.mark.parametrize("kind", ["clean", "hard", "sketch", "punctuated"])
 def test_digits_come_from_labelled_test_images(kind, small_sets, mnist):
     for s in small_sets[kind]:
         digits = [int(c) for c in s.text if c.isdigit()]
@@ -158,6 +158,19 @@ def test_negatives_have_no_digits(pool):
     for s in negs:
         if s.meta["type"] == "letters":
             assert not set(s.meta["words"]) & set("OoQDlIijJTSsZzBGbgq0123456789")
+
+
+def test_punctuated_amounts_are_written_with_points_and_commas(pool):
+    samples = synth.make_set("punctuated", 40, seed=5, pool=pool)
+    for s in samples:
+        written = s.meta["written"]
+        assert written.replace(",", "").replace(".", "") == s.text and written[0] != "0"
+        whole = written.split(".")[0]
+        if "," in whole:  # thousands commas every three digits from the right
+            groups = whole.split(",")
+            assert 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+    assert {"," in s.meta["written"] for s in samples} == {True, False}
+    assert {"." in s.meta["written"] for s in samples} == {True, False}
 
 
 def test_printed(small_sets):
