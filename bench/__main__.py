@@ -115,8 +115,11 @@ def to_markdown(s: dict) -> str:
         else:
             demo = r["typical_demo_exact_match"]
             gain = f"{r['exact_match'] / demo:.1f}x" if demo else "∞"
-            L.append(f"| {r['set']} | {r['images']} | {100 * r['exact_match']:.1f}% | {100 * demo:.1f}% | {gain} | "
-                     f"{100 * r['target']:.1f}% | {100 * r['confident_wrong']:.1f}% | {r['p50_ms']:.0f} / "
+            target = f"{100 * r['target']:.1f}%" if r.get("target") else ""
+            name = r["set"] + (f" (as written, points and commas in place: {100 * r['written_match']:.1f}%)"
+                               if "written_match" in r else "")
+            L.append(f"| {name} | {r['images']} | {100 * r['exact_match']:.1f}% | {100 * demo:.1f}% | {gain} | "
+                     f"{target} | {100 * r['confident_wrong']:.1f}% | {r['p50_ms']:.0f} / "
                      f"{r['p95_ms']:.0f} |")
     lat = s["reading"].get("latency", {})
     L += ["", "## Speed", "", "| what | figure |", "|---|---|"]

@@ -70,7 +70,7 @@ def run_set(kind: str, n: int, seed: int, model, pool: DigitPool | None = None, 
     gen_s = time.perf_counter() - t0
     read_number(samples[0].image, model)  # warm-up
     right = confident_wrong = demo_right = baseline_right = written_right = 0
-    times, failures, fixed, broken = [], [], [], []
+    times, failures, misplaced, fixed, broken = [], [], [], [], []
     for i, s in enumerate(samples):
         t = time.perf_counter()
         r = read_number(s.image, model)
@@ -92,13 +92,15 @@ def run_set(kind: str, n: int, seed: int, model, pool: DigitPool | None = None, 
         written = "\n".join(r.written_lines)
         written_ok = written == s.meta.get("written", s.text)
         written_right += written_ok
-        if not (ok and written_ok) and len(failures) < 50:
+        if not ok and len(failures) < 50:
             failures.append({"truth": s.text, "read": r.text, "status": r.status, "meta": s.meta}
                             | ({"written": written} if "written" in s.meta else {}))
+        if ok and not written_ok and len(misplaced) < 50:  # the digits right, a point or comma not
+            misplaced.append({"truth": s.meta.get("written", s.text), "written": written, "meta": s.meta})
     ms = 1000 * np.array(times)
     row = {"set": kind, "images": n, "exact_match": right / n, "confident_wrong": confident_wrong / n,
            "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
-           "generate_s": round(gen_s, 1), "failures": failures}
+           "generate_s": round(gen_s, 1), "failures": failures, "misplaced_separators": misplaced}
     if kind != "negative":
         row["typical_demo_exact_match"] = demo_right / n
         row["target"] = TARGETS.get(kind)

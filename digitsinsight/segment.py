@@ -115,8 +115,8 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
 
 
 # A point or comma sits in the gap between two marks of a line of digits (at most SEPARATOR_GAP of
-# the line's height from each), with no mark above or below it, starts in the lower part of the line
-# and is small beside its digits: a point ends near their baseline, a comma's tail runs below it.
+# the line's height from each), with no mark above or below it, starts in the lowest third of the
+# line and is small beside its digits: a point ends near their baseline, a comma's tail runs below it.
 SEPARATOR_GAP = 1.0
 SEPARATOR_SIZE = (0.06, 0.3, 0.7)  # least and most size of a point, most height of a comma (x line height)
 
@@ -142,13 +142,16 @@ def separator_kind(mark: Blob, marks: list) -> str:
     if left is None or right is None or mark.x0 - left > SEPARATOR_GAP * h or right - mark.x1 > SEPARATOR_GAP * h:
         return ""
     least, point_most, comma_most = SEPARATOR_SIZE
-    if mark.y0 < top + 0.55 * h or max(mark.w, mark.h) < least * h or mark.w > 0.4 * h:
+    # Both hang from the baseline: they start in the line's lowest third (a digit's foot broken off
+    # starts higher, under its body).
+    if mark.y0 < top + 0.7 * h or max(mark.w, mark.h) < least * h or mark.w > 0.4 * h:
         return ""
     if base + 0.12 * h < mark.y1 <= base + comma_most * h and mark.h <= comma_most * h and mark.h >= 1.3 * mark.w:
         return "comma"
-    # A point's foot is at the baseline or a little below it (a dash higher up is a piece of a digit's bar).
+    # A point is round-ish and its foot is at the baseline or a little below it (the end of a 5's hook
+    # broken off is a flat dash).
     if (base - 0.15 * h <= mark.y1 <= base + 0.25 * h and max(mark.w, mark.h) <= point_most * h
-            and 0.5 <= mark.h / mark.w <= 2.0):
+            and 0.6 <= mark.h / mark.w <= 1.7):
         return "point"
     return ""
 
