@@ -949,8 +949,8 @@ def test_amounts_with_points_and_commas_read_their_digits_and_show_them_as_writt
 def test_a_point_or_comma_is_told_from_pieces_of_digits_and_specks():
     from digitsinsight.segment import find_marks
 
-    # Four strokes 100 px tall (y 50-150) with, between them: a point on the baseline, a comma whose
-    # tail runs below it, a dot high up, a piece under a digit; and a point after the last stroke.
+    # Five strokes 100 px tall (y 50-150) with, between them: a point on the baseline, a comma whose
+    # tail runs below it, a dot high up, a piece under a stroke; and a point after the last stroke.
     img = np.full((260, 520), 245, np.uint8)
     for x in (40, 140, 240, 340, 440):
         cv2.line(img, (x, 50), (x, 150), 20, 9)
@@ -961,6 +961,7 @@ def test_a_point_or_comma_is_told_from_pieces_of_digits_and_specks():
     cv2.line(img, (336, 160), (344, 160), 245, 3)
     cv2.circle(img, (490, 144), 6, 20, -1)               # after the last mark: no digit to its right
     marks, labels, dropped, separators = find_marks((img < 128).astype(np.uint8))
+    assert len(separators) == 2  # the point and the comma, nothing else
     assert [(s.kind, s.blob.x0 < x < s.blob.x1) for s, x in zip(separators, (90, 191))] == [
         ("point", True), ("comma", True)]
     assert all(labels[144, 90] not in m.labels and labels[170, 188] not in m.labels for m in marks)
