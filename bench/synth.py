@@ -453,6 +453,14 @@ def clean_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
     h = rng.uniform(28, 120)
     alpha, boxes, info = _write_block(rng, pool, [text], h, touch_p=0.0, gap=(0.12, 0.45),
                                       size_jit=0.05, y_jit=0.04, pen_radius=0, pitch=h)
+    img, boxes, look = _on_clean_paper(rng, alpha, boxes, h)
+    meta = look | {"touching_pairs": int(sum(info["touching"])), "mnist_indices": info["mnist_indices"]}
+    return Sample(img, text, "clean", meta, [tuple(b) for b in boxes])
+
+
+def _on_clean_paper(rng, alpha, boxes, h) -> tuple:
+    """Ink `alpha` (digits `h` tall) on a white page with margins: black or blue ink, a little noise.
+    -> (RGB image, boxes on it, what was drawn for the sample's meta)."""
     m = [int(round(rng.uniform(0.25, 1.2) * h)) for _ in range(4)]  # left, top, right, bottom
     W, H = alpha.shape[1] + m[0] + m[2], alpha.shape[0] + m[1] + m[3]
     alpha, boxes = _place(alpha, boxes, W, H, m[0], m[1])
@@ -462,11 +470,8 @@ def clean_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
     paper = [rng.uniform(242, 255)] * 3
     noise = rng.uniform(0, 2.0)
     img = _render(rng, alpha, paper, ink, noise=noise)
-    meta = {"digit_height": _f(h, 1), "ink": ink_name, "ink_rgb": [_f(c, 1) for c in ink],
-            "paper_rgb": [_f(c, 1) for c in paper], "noise_sigma": _f(noise),
-            "touching_pairs": int(sum(info["touching"])),
-            "canvas": [W, H], "mnist_indices": info["mnist_indices"]}
-    return Sample(img, text, "clean", meta, [tuple(b) for b in boxes])
+    return img, boxes, {"digit_height": _f(h, 1), "ink": ink_name, "ink_rgb": [_f(c, 1) for c in ink],
+                        "paper_rgb": [_f(c, 1) for c in paper], "noise_sigma": _f(noise), "canvas": [W, H]}
 
 
 def _written_amount(rng) -> str:
@@ -517,19 +522,9 @@ def punctuated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     alpha = alpha[y0:y1, x0:x1]
     boxes = [(bx0 - x0, by0 - y0, bx1 - x0, by1 - y0) for bx0, by0, bx1, by1 in boxes]
-    m = [int(round(rng.uniform(0.25, 1.2) * h)) for _ in range(4)]  # left, top, right, bottom
-    Wc, Hc = alpha.shape[1] + m[0] + m[2], alpha.shape[0] + m[1] + m[3]
-    alpha, boxes = _place(alpha, boxes, Wc, Hc, m[0], m[1])
-    ink_name = "black" if rng.random() < 0.75 else "blue"
-    ink = ([rng.uniform(5, 40)] * 3 if ink_name == "black"
-           else [rng.uniform(10, 35), rng.uniform(15, 45), rng.uniform(80, 130)])
-    paper = [rng.uniform(242, 255)] * 3
-    noise = rng.uniform(0, 2.0)
-    img = _render(rng, alpha, paper, ink, noise=noise)
+    img, boxes, look = _on_clean_paper(rng, alpha, boxes, h)
     text = "".join(ch for ch in written if ch.isdigit())
-    meta = {"written": written, "digit_height": _f(h, 1), "pen": pen, "ink": ink_name,
-            "ink_rgb": [_f(c, 1) for c in ink], "paper_rgb": [_f(c, 1) for c in paper],
-            "noise_sigma": _f(noise), "canvas": [Wc, Hc], "mnist_indices": indices}
+    meta = {"written": written, "pen": pen} | look | {"mnist_indices": indices}
     return Sample(img, text, "punctuated", meta, [tuple(b) for b in boxes])
 
 
