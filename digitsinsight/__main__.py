@@ -1,6 +1,6 @@
 """python -m digitsinsight PATH... [--json]: read the numbers in image files or whole folders.
 
-Prints one result per image: CSV (file, number, status, confidence, warnings) by default,
+Prints one result per image: CSV (file, number, written, status, confidence, warnings) by default,
 or JSON lines with --json (each the reading's to_dict() plus "file"). A progress bar shows
 on stderr when there are many files. Exit status: 0 if every file could be read as an
 image, 1 otherwise.
@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     model = load_model(args.model)
     writer = None if args.json else csv.writer(sys.stdout)
     if writer:
-        writer.writerow(["file", "number", "status", "confidence", "warnings"])
+        writer.writerow(["file", "number", "written", "status", "confidence", "warnings"])
     failures = 0
     for f in tqdm(files, disable=len(files) < 10, file=sys.stderr, unit="image"):
         row = read_as_dict(f, model)
@@ -52,8 +52,8 @@ def main(argv=None) -> int:
         if args.json:
             print(json.dumps({"file": str(f), **row}), flush=True)
         else:
-            writer.writerow([str(f), row["number"].replace("\n", " "), row["status"],
-                             f"{row['confidence']:.4f}", " | ".join(row["warnings"])])
+            writer.writerow([str(f), row["number"].replace("\n", " "), row["written"].replace("\n", " "),
+                             row["status"], f"{row['confidence']:.4f}", " | ".join(row["warnings"])])
     return 1 if failures else 0
 
 

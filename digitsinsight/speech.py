@@ -4,6 +4,7 @@ and an optional neural voice that takes over once it has loaded.
     from digitsinsight import speech
     speech.number_words("0427", "en")                  # "zero four hundred and twenty-seven"
     speech.number_words("0427", "de", mode="digits")   # "null, vier, zwei, sieben"
+    speech.number_words("1,250.50", "en")              # "one thousand, two hundred and fifty point five zero"
     said = speech.speak("0427", "fr")                  # Speech: int16 mono samples + which voice spoke
     said.as_gradio(), said.to_wav_bytes(), said.voice, said.note
 
@@ -62,6 +63,14 @@ _N2W = {"en": "en", "de": "de", "fr": "fr", "es": "es", "it": "it", "pt": "pt"} 
 _ESPEAK_VOICES = {"en": "en-us", "de": "de", "fr": "fr", "es": "es", "it": "it", "pt": "pt"}
 _MAYBE_OR = {"en": ("maybe", "or"), "de": ("vielleicht", "oder"), "fr": ("peut-être", "ou"),
              "es": ("quizás", "o"), "it": ("forse", "o"), "pt": ("talvez", "ou")}
+# Amounts: the mark a language writes between whole and fraction, which decides a lone mark before
+# three digits ("1,250" is 1250 in English and 1.25 in German), and the word said for a decimal mark.
+# English and German have one word for either mark; the others say the mark as it was written.
+_DECIMAL_MARK = {"en": ".", "de": ",", "fr": ",", "es": ",", "it": ",", "pt": ","}
+_POINT_WORDS = {"en": {".": "point", ",": "point"}, "de": {".": "Komma", ",": "Komma"},
+                "fr": {".": "point", ",": "virgule"}, "es": {".": "punto", ",": "coma"},
+                "it": {".": "punto", ",": "virgola"}, "pt": {".": "ponto", ",": "vírgula"}}
+MARKS = ".,"
 _ISO3 = {"eng": "en", "deu": "de", "ger": "de", "fra": "fr", "fre": "fr", "spa": "es", "ita": "it", "por": "pt"}
 
 log = logging.getLogger(__name__)
@@ -129,11 +138,52 @@ def _say_number(digits: str, language: str) -> str:
     return " ".join([_digit_word("0", language)] * zeros + [num2words(int(digits), lang=_N2W[language])])
 
 
-def _say_digits(digits: str, language: str, unsure: dict) -> str:
-    """Digit by digit: "four, two, seven"; an unsure digit as "maybe two or seven" (or "maybe two")."""
+def _split_amount(number: str, language: str) -> tuple:
+    """(whole digits, fraction digits or None, decimal mark) of a number that may be written with points
+    and commas, each between two digits. "1,250.50" -> ("1250", "50", "."); "1.000.000" -> ("1000000", None, "").
+    Both marks: the last one is the decimal mark if it is written once, after the other kind.
+    One kind written more than once groups thousands. Written once, before three digits, it is the
+    language's decision ("1,250" in English, "1.250" in German: 1250); before any other count, a decimal mark."""
+    marks = re.findall(r"[.,]", number)
+    if not marks:
+        return number, None, ""
+    runs = re.split(r"[.,]", number)
+    last = marks[-1]
+    if len(set(marks)) == 2:
+        decimal = last if marks.count(last) == 1 else None
+    elif len(marks) > 1:
+        decimal = None
+    elif len(runs[-1]) == 3:
+        decimal = last if last == _DECIMAL_MARK[language] else None
+    else:
+        decimal = last
+    if decimal is None:
+        return "".join(runs), None, ""
+    return "".join(runs[:-1]), runs[-1], decimal
+
+
+def _say_amount(number: str, language: str) -> str:
+    """A number as one number, with any fraction after its decimal mark said digit by digit:
+    "1,250.50" -> "one thousand, two hundred and fifty point five zero"."""
+    whole, fraction, mark = _split_amount(number, language)
+    said = _say_number(whole, language)
+    if fraction is None:
+        return said
+    return " ".join([said, _POINT_WORDS[language][mark]] + [_digit_word(d, language) for d in fraction])
+
+
+def _say_digits(number: str, language: str, unsure: dict) -> str:
+    """Digit by digit: "four, two, seven"; an unsure digit as "maybe two or seven" (or "maybe two").
+    A decimal mark is said where it stands ("one, point, five"); marks that group thousands are not."""
     maybe = _MAYBE_OR[language][0]
-    words = []
-    for i, d in enumerate(digits):
+    _, fraction, mark = _split_amount(number, language)
+    point_at = number.rfind(mark) if fraction is not None else -1
+    words, i = [], 0
+    for at, d in enumerate(number):
+        if d in MARKS:
+            if at == point_at:
+                words.append(_POINT_WORDS[language][mark])
+            continue
         word = _digit_word(d, language)
         if i in unsure:
             other = unsure[i]
@@ -142,14 +192,22 @@ def _say_digits(digits: str, language: str, unsure: dict) -> str:
                 other_word = _digit_word(other, language)
                 word += f" {_or(language, other_word)} {other_word}"
         words.append(word)
+        i += 1
     return ", ".join(words)
 
 
-def _say_chunk(digits: str, language: str, mode: str, unsure: dict) -> str:
-    """One run of digits said as one unit; `unsure` maps positions in `digits` to a runner-up or None."""
+def _with_digit(number: str, index: int, digit: str) -> str:
+    """`number` with its index-th digit (marks not counted) replaced by `digit`."""
+    at = [k for k, c in enumerate(number) if c not in MARKS][index]
+    return number[:at] + digit + number[at + 1:]
+
+
+def _say_chunk(number: str, language: str, mode: str, unsure: dict) -> str:
+    """One number (digits, maybe with points and commas) said as one unit; `unsure` maps digit
+    positions in it (marks not counted) to a runner-up or None."""
     if mode == "digits" or len(unsure) > MAX_ALTERNATIVES:
-        return _say_digits(digits, language, unsure)
-    said = _say_number(digits, language)
+        return _say_digits(number, language, unsure)
+    said = _say_amount(number, language)
     if not unsure:
         return said
     maybe = _MAYBE_OR[language][0]
@@ -157,7 +215,7 @@ def _say_chunk(digits: str, language: str, mode: str, unsure: dict) -> str:
         said = f"{maybe} {said}"
     for i, other in sorted(unsure.items()):
         if other is not None:
-            alternative = _say_number(digits[:i] + other + digits[i + 1:], language)
+            alternative = _say_amount(_with_digit(number, i, other), language)
             said += f", {_or(language, maybe)} {maybe} {alternative}"
     return said
 
@@ -200,14 +258,18 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     """The words to say for a reading's text.
 
     text: digits; lines (or any whitespace) separate numbers, each said on its own, with a
-    full stop between them so that every voice pauses.
+    full stop between them so that every voice pauses. A number may be written as an amount, with
+    points and commas between its digits (a reading's "written" form): see _split_amount for which
+    mark is the decimal one; the fraction is said digit by digit.
     mode "number": "0427" -> "zero four hundred and twenty-seven" (leading zeros are spoken);
-    a number longer than MAX_NUMBER_DIGITS is said in groups of three (the last two groups of
-    two rather than a lone digit): "1234567890123456" -> "one hundred and twenty-three, …, fifty-six".
-    mode "digits": "four, two, seven".
+    "1,250.50" -> "one thousand, two hundred and fifty point five zero".
+    A number longer than MAX_NUMBER_DIGITS is said in groups of three (the last two groups of
+    two rather than a lone digit): "1234567890123456" -> "one hundred and twenty-three, …, fifty-six";
+    such an amount is said digit by digit, where groups would hide its decimal mark.
+    mode "digits": "four, two, seven"; "one, point, five".
 
     unsure: the digits the reader doubts, as {index: runner-up digit} or an iterable of indices;
-    an index counts digits only (newlines and spaces are not counted).
+    an index counts digits only (newlines, spaces, points and commas are not counted).
     In "digits" mode such a digit is said as "maybe two or seven" ("maybe two" without a runner-up).
     In "number" mode the number is said as read and then, for each doubted digit, the number
     with its runner-up: "four hundred and twenty-seven, or maybe four hundred and seventy-seven";
@@ -220,24 +282,40 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     if mode not in MODES:
         raise SpeechError(f"Unknown mode {mode!r}; choose one of: {', '.join(MODES)}.")
     text = "" if text is None else str(text)
-    stray = sorted(set(re.sub(r"[0-9\s]", "", text)))
+    stray = sorted(set(re.sub(r"[0-9.,\s]", "", text)))
     if stray:
-        raise SpeechError(f"Only digits can be spoken; the text also holds {''.join(stray[:10])!r}.")
+        raise SpeechError(f"Only digits (with points or commas between them) can be spoken; "
+                          f"the text also holds {''.join(stray[:10])!r}.")
     numbers = text.split()
-    n_digits = sum(map(len, numbers))
+    loose = [n for n in numbers if not re.fullmatch(r"[0-9]+(?:[.,][0-9]+)*", n)]
+    if loose:
+        raise SpeechError(f"A point or comma must stand between two digits, as in 1,250.50; not {loose[0][:20]!r}.")
+    digits_only = [re.sub(r"[.,]", "", n) for n in numbers]
+    n_digits = sum(map(len, digits_only))
     if n_digits == 0:
         raise SpeechError("Nothing to say: the text has no digits.")
     if n_digits > MAX_SPOKEN_DIGITS:
         raise SpeechError(f"Too long to say: {n_digits} digits (at most {MAX_SPOKEN_DIGITS}).")
-    doubts = _unsure_map(unsure, "".join(numbers))
+    doubts = _unsure_map(unsure, "".join(digits_only))
 
     said, start = [], 0
-    for digits in numbers:
-        sizes = _groups(len(digits)) if mode == "number" and len(digits) > MAX_NUMBER_DIGITS else [len(digits)]
+    for number, digits in zip(numbers, digits_only):
+        long = mode == "number" and len(_split_amount(number, language)[0]) > MAX_NUMBER_DIGITS
+        if long and number != digits:
+            chunks, chunk_mode = [number], "digits"
+        elif long:
+            chunks, at = [], 0
+            for size in _groups(len(digits)):
+                chunks.append(digits[at:at + size])
+                at += size
+            chunk_mode = mode
+        else:
+            chunks, chunk_mode = [number], mode
         parts, offset = [], start
-        for size in sizes:
+        for chunk in chunks:
+            size = sum(c not in MARKS for c in chunk)
             chunk_doubts = {i - offset: o for i, o in doubts.items() if offset <= i < offset + size}
-            parts.append(_say_chunk(digits[offset - start:offset - start + size], language, mode, chunk_doubts))
+            parts.append(_say_chunk(chunk, language, chunk_mode, chunk_doubts))
             offset += size
         said.append(", ".join(parts))
         start += len(digits)

@@ -163,8 +163,13 @@ def use_input(name: str):
     return remember
 
 
+def _said(reading: dict) -> str:
+    """What is said: the number as written, so "1,250.50" is said as an amount, not as 125050."""
+    return reading.get("written") or reading.get("number", "")
+
+
 def _speech_key(reading: dict, language: str, mode: str) -> str:
-    return json.dumps([reading.get("number", ""), language, mode, present.unsure_runners(reading)])
+    return json.dumps([_said(reading), language, mode, present.unsure_runners(reading)])
 
 
 def say_new(reading: dict, language: str, mode: str, enabled: bool, last: str):
@@ -175,7 +180,7 @@ def say_new(reading: dict, language: str, mode: str, enabled: bool, last: str):
     if key == last:
         return gr.skip(), last
     try:
-        spoken = speech.speak(reading["number"], language, mode, unsure=present.unsure_runners(reading))
+        spoken = speech.speak(_said(reading), language, mode, unsure=present.unsure_runners(reading))
     except speech.SpeechError as e:
         log.warning("speech failed: %s", e)
         return None, ""
@@ -212,8 +217,9 @@ def api_read_number(image) -> dict:
 
 
 def api_speak(text: str, language: str = "en", mode: str = "number"):
-    """Say a number. text: digits (lines separated by newlines); language: en, de, fr, es, it or pt;
-    mode: "number" (four hundred and twenty-seven) or "digits" (four, two, seven). Returns WAV audio."""
+    """Say a number. text: digits (lines separated by newlines), or an amount with points and commas between
+    its digits ("1,250.50", a reading's "written"); language: en, de, fr, es, it or pt; mode: "number" (four
+    hundred and twenty-seven) or "digits" (four, two, seven). Returns WAV audio."""
     try:
         return speech.speak(text or "", language or "en", mode or "number").as_gradio()
     except speech.SpeechError as e:

@@ -106,12 +106,15 @@ def test_read_number_explains_bad_files(client, tmp_path, name, content, says):
 
 
 def test_speak_returns_playable_audio(client):
+    from digitsinsight import speech
     rate, short = _wav(client.predict("7", "en", "number", api_name="/speak"))
     _, long = _wav(client.predict("0427", "en", "digits", api_name="/speak"))
+    _, amount = _wav(client.predict("1,250.50", "en", "number", api_name="/speak"))  # a reading's "written"
     assert rate >= 16000
-    for samples in (short, long):
+    for samples in (short, long, amount):
         assert np.sqrt(np.mean(samples.astype(np.float64) ** 2)) > 300  # not silence
     assert len(long) > len(short)
+    assert np.array_equal(amount, speech.speak("1,250.50", "en", "number").samples)
 
 
 def test_speak_explains_bad_requests(client):
@@ -121,6 +124,8 @@ def test_speak_explains_bad_requests(client):
         client.predict("42", "xx", "number", api_name="/speak")
     with pytest.raises(AppError, match="(?i)digit"):
         client.predict("hello", "en", "number", api_name="/speak")
+    with pytest.raises(AppError, match="between two digits"):
+        client.predict("4..2", "en", "number", api_name="/speak")
 
 
 def test_files_outside_gradio_are_not_served(app_url):

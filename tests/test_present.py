@@ -99,6 +99,21 @@ def test_speech_follows_only_new_readings():
     assert ui.say_new({}, "en", "number", True, "") == (None, "")
 
 
+def test_an_amount_is_said_as_written(bundled_model):
+    # A reading of "1,250.50" is said as an amount, not as the number its digits make, 125050.
+    from bench.synth import make_set
+    from digitsinsight import speech, ui
+    sample = next(s for s in make_set("punctuated", 12, seed=13) if "." in s.meta["written"])
+    reading = present.show(sample.image, bundled_model)[-1]
+    assert reading["number"] == sample.text and reading["written"] == sample.meta["written"]
+    audio, _ = ui.say_new(reading, "en", "number", True, "")
+    unsure = present.unsure_runners(reading)
+    as_written = speech.speak(sample.meta["written"], "en", "number", unsure=unsure)
+    assert " point " in as_written.words
+    assert np.array_equal(audio["value"][1], as_written.samples)
+    assert not np.array_equal(audio["value"][1], speech.speak(sample.text, "en", "number", unsure=unsure).samples)
+
+
 def test_reads_share_the_cores(monkeypatch):
     import torch
 

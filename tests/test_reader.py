@@ -4,6 +4,7 @@ The sets come from bench/synth.py, the same generator the benchmark uses; here t
 small, so the thresholds sit below the benchmark's measured figures with room for a few
 hard samples. The benchmark (python -m bench.reader) gives the full figures.
 """
+import csv
 import io
 import json
 import subprocess
@@ -165,11 +166,16 @@ def test_cli_reads_files_and_folders(tmp_path):
     rows = {json.loads(line)["file"].rsplit("/", 1)[1]: json.loads(line) for line in run.stdout.splitlines()}
     assert rows["broken.png"]["status"] == "error" and "not an image" in rows["broken.png"]["warnings"][0]
     assert sum(rows[f"n{i}.png"]["number"] == s.text for i, s in enumerate(samples)) >= 2
-    csv_run = subprocess.run([sys.executable, "-m", "digitsinsight", str(tmp_path / "n0.png")],
+    amount = make_set("punctuated", 1, seed=13)[0]  # "964,997.13" (MNIST test digits)
+    Image.fromarray(amount.image).save(tmp_path / "amount.png")
+    csv_run = subprocess.run([sys.executable, "-m", "digitsinsight", str(tmp_path / "n0.png"),
+                              str(tmp_path / "amount.png")],
                              env=subprocess_env(), capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
     assert csv_run.returncode == 0
-    header, row = csv_run.stdout.strip().splitlines()
-    assert header == "file,number,status,confidence,warnings" and row.split(",")[1] == samples[0].text
+    rows = list(csv.DictReader(io.StringIO(csv_run.stdout)))
+    assert len(rows) == 2 and list(rows[0]) == ["file", "number", "written", "status", "confidence", "warnings"]
+    assert rows[0]["number"] == rows[0]["written"] == samples[0].text
+    assert rows[1]["number"] == amount.text and rows[1]["written"] == amount.meta["written"]
 
 
 def test_bytes_and_pil_inputs_read_the_same(pool):

@@ -128,6 +128,35 @@ def test_unsure_digits_in_number_mode():
         "maybe four or one, maybe two or seven, seven, maybe eight or three")
 
 
+def test_amounts_are_said_as_written():
+    # The reader's "written" form: the fraction is said digit by digit after the decimal mark's word.
+    assert speech.number_words("1,250.50") == "one thousand, two hundred and fifty point five zero"
+    assert speech.number_words("1.250,50", "de") == "eintausendzweihundertfünfzig Komma fünf null"
+    assert speech.number_words("1,000,000") == "one million"  # one kind of mark, twice: thousands
+    assert speech.number_words("1.000.000", "it") == "un milione"
+    # one mark before three digits: the language's own habit decides
+    assert speech.number_words("1,250") == "one thousand, two hundred and fifty"
+    assert speech.number_words("1,250", "de") == "eins Komma zwei fünf null"
+    assert speech.number_words("1.250", "fr") == "mille deux cent cinquante"
+    # Spanish, French, Italian and Portuguese name the mark that was written
+    assert speech.number_words("3.5", "es") == "tres punto cinco"
+    assert speech.number_words("3,5", "es") == "tres coma cinco"
+    assert speech.number_words("12,50\n3", "fr") == "douze virgule cinq zéro. trois"
+    assert speech.number_words("0.75", mode="digits") == "zero, point, seven, five"
+    assert speech.number_words("1,250.50", mode="digits") == "one, two, five, zero, point, five, zero"
+    # more than 15 digits before the point: said digit by digit, where groups of three would hide the point
+    long = speech.number_words("1,234,567,890,123,456.7")
+    assert long.startswith("one, two, three") and long.endswith("six, point, seven") and "thousand" not in long
+
+
+def test_doubts_in_an_amount_count_its_digits_only():
+    assert speech.number_words("1,250.50", mode="digits", unsure={1: "7"}) == (
+        "one, maybe two or seven, five, zero, point, five, zero")
+    assert speech.number_words("2.5", unsure={1: "8"}) == "two point five, or maybe two point eight"
+    assert speech.number_words("1,250.50\n7", unsure={6: "1"}) == (
+        "one thousand, two hundred and fifty point five zero. seven, or maybe one")
+
+
 def test_unsure_indices_count_digits_only():
     # index 3 is the first digit of the second line
     assert speech.number_words("427\n12", mode="digits", unsure={3: 7}) == "four, two, seven. maybe one or seven, two"
@@ -153,7 +182,9 @@ def test_unsure_digits_from_a_reading():
 
 @pytest.mark.parametrize("text, message", [
     ("", "no digits"), ("  \n ", "no digits"), (None, "no digits"),
-    ("42a", "Only digits"), ("4.2", "Only digits"), ("-4", "Only digits"), ("٤٢", "Only digits"),
+    ("42a", "Only digits"), ("-4", "Only digits"), ("٤٢", "Only digits"), ("4/2", "Only digits"),
+    ("4..2", "between two digits"), (".5", "between two digits"), ("4.", "between two digits"),
+    ("1 , 2", "between two digits"), (",", "between two digits"),
     ("1" * (speech.MAX_SPOKEN_DIGITS + 1), "Too long"),
 ])
 def test_text_that_cannot_be_said(text, message):
