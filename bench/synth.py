@@ -489,16 +489,27 @@ def _written_amount(rng) -> str:
 
 def punctuated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
     """A clean number written with a decimal point and/or thousands commas, as on a receipt or a
-    form: the text is its digits, meta["written"] the number as written. The point is a dot on the
-    baseline, the comma a short stroke whose tail runs below it, each in the gap between two digits."""
+    form, one in five with a minus sign: the text is its digits, meta["written"] the number as
+    written. The point is a dot on the baseline, the comma a short stroke whose tail runs below it,
+    each in the gap between two digits; the minus a dash level with the middle of the digits."""
     written = _written_amount(rng)
     h = rng.uniform(28, 120)
     pen = max(2, int(round(h * rng.uniform(0.08, 0.13))))
     base = int(round(h * 1.2))  # the digits' baseline, with room above for size jitter
-    W = int(len(written) * 1.6 * h) + 4
+    # The sign comes from a generator of its own (spawning draws nothing from `rng`): the amounts
+    # without one are the very images they were before signs were written.
+    sign_rng = rng.spawn(1)[0]
+    signed = sign_rng.random() < 0.2
+    W = int((len(written) + signed) * 1.6 * h) + 4
     alpha = np.zeros((int(round(h * 1.6)) + base, W), np.float32)
     x, boxes, indices = 0, [], []
-    for ch in written:
+    if signed:
+        length, y = h * sign_rng.uniform(0.3, 0.6), base - h * sign_rng.uniform(0.4, 0.6)
+        tilt = length * sign_rng.uniform(-0.1, 0.1)
+        cv2.line(alpha, (pen, int(y + tilt)), (pen + int(length), int(y - tilt)), 1.0, pen, cv2.LINE_AA)
+        x = 2 * pen + int(length) + int(round(sign_rng.uniform(0.15, 0.45) * h))
+        written = "-" + written
+    for ch in written.lstrip("-"):
         if ch.isdigit():
             patch, idx = _digit_patch(rng, pool, int(ch), h * rng.uniform(0.95, 1.05))
             y = base - patch.shape[0] + int(round(rng.uniform(-0.04, 0.04) * h))

@@ -487,21 +487,28 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
 
 
 def written_text(digits: list, separators: list, scale: float, ox: float, oy: float, size: tuple) -> str:
-    """The digits line by line, with the points and commas found between them (segment.Separator)
-    put back where they were written; a separator between no two digits of a line is left out."""
+    """The digits line by line, with the points and commas found between them and a minus sign
+    before them (segment.Separator) put back where they were written; a point or comma between no
+    two digits of a line, or a minus before no line's first digit, is left out."""
     by_line = {}
     for d in digits:
         by_line.setdefault(d.line, []).append(d)
-    after = {}  # (line, index of the digit before it) -> "." or ","
+    after = {}  # (line, index of the digit before it) -> "." or ","; (line, -1) -> "-"
     for sep in separators:
         x0, y0, x1, y1 = input_box((sep.blob.x0, sep.blob.y0, sep.blob.x1, sep.blob.y1), scale, ox, oy, size)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         for k, line in by_line.items():
+            first = line[0].box
+            if sep.kind == "minus":
+                if cx < first[0] and first[1] <= cy <= first[3]:
+                    after[k, -1] = "-"
+                continue
             for i, (a, b) in enumerate(zip(line, line[1:])):
                 top, bottom = min(a.box[1], b.box[1]), max(a.box[3], b.box[3])
                 if (a.box[0] + a.box[2]) / 2 < cx < (b.box[0] + b.box[2]) / 2 and top <= cy <= bottom + (bottom - top):
                     after[k, i] = "," if sep.kind == "comma" else "."
-    return "\n".join("".join(str(d.digit) + after.get((k, i), "") for i, d in enumerate(by_line[k]))
+    return "\n".join(after.get((k, -1), "") + "".join(str(d.digit) + after.get((k, i), "")
+                                                    for i, d in enumerate(by_line[k]))
                      for k in sorted(by_line))
 
 

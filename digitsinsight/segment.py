@@ -55,9 +55,10 @@ class Layout:
 
 @dataclass
 class Separator:
-    """A point or a comma written low between two digits of a line ("3.50", "1,250"): punctuation,
-    kept out of the marks the digits are read from, so that it is neither a digit nor a line."""
-    kind: str              # "point" or "comma"
+    """A point or a comma written low between two digits of a line ("3.50", "1,250"), or a minus
+    sign before a line's first digit ("-42"): kept out of the marks the digits are read from, so
+    that it is neither a digit nor a line."""
+    kind: str              # "point", "comma" or "minus"
     blob: Blob
 
 
@@ -121,8 +122,44 @@ SEPARATOR_GAP = 1.0
 SEPARATOR_SIZE = (0.06, 0.3, 0.7)  # least and most size of a point, most height of a comma (x line height)
 
 
+# A minus sign is a flat dash level with the middle of the line of digits it stands before (its
+# centre in the middle half of their height), at most MINUS_GAP of their height left of the first,
+# with no mark over or under it and no digit before it on the line: a dash between digits ("12-34")
+# is not one. The line is the marks to its right whose height spans it: the median of their tops and
+# feet, since a digit drawn in pieces (a 5's hat, a broken 7) gives a piece or two.
+MINUS_GAP = 1.0
+MINUS_FLAT = 2.0                # at least this many times as wide as it is thick
+MINUS_SIZE = (0.2, 1.2, 0.3)    # least and most width, most thickness (x the line's height)
+MINUS_LINE = 4                  # the line's height is measured on this many marks next to it
+
+
+def minus_sign(mark: Blob, marks: list) -> bool:
+    """Whether a mark is a minus sign before a line of digits, given the other marks."""
+    if mark.w < MINUS_FLAT * mark.h:
+        return False
+    cy, slack = (mark.y0 + mark.y1) / 2, 0.15 * mark.w
+    after = sorted((d for d in marks if d is not mark and d.x0 >= mark.x1 - slack and d.y0 < cy < d.y1
+                    and d.h >= 2 * mark.h), key=lambda d: d.x0)[:MINUS_LINE]
+    if not after:
+        return False
+    top, base = float(np.median([d.y0 for d in after])), float(np.median([d.y1 for d in after]))
+    h = base - top
+    least, most, thickest = MINUS_SIZE
+    # The gap is to the nearest ink of the line, a piece of a digit too.
+    nearest = min(d.x0 for d in marks if d is not mark and d.x0 >= mark.x1 - slack and d.y0 < base and d.y1 > top)
+    if not (top + 0.25 * h <= cy <= top + 0.75 * h and least * h <= mark.w <= most * h
+            and mark.h <= thickest * h and nearest - mark.x1 <= MINUS_GAP * h):
+        return False
+    band = [d for d in marks if d is not mark and d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h]
+    if any(_overlap(d.x0, d.x1, mark.x0, mark.x1) > 0.3 * mark.w for d in band):
+        return False  # over or under something: a digit's bar or hat drawn apart
+    return not any(d.x1 <= mark.x0 + slack and d.h >= 0.5 * h and d.y0 < base and d.y1 > top for d in marks)
+
+
 def separator_kind(mark: Blob, marks: list) -> str:
-    """"point", "comma" or "" for a small mark, given the other marks (digits, or pieces of them)."""
+    """"point", "comma", "minus" or "" for a small mark, given the other marks (digits, or pieces of them)."""
+    if minus_sign(mark, marks):
+        return "minus"
     # The line's height, top and baseline: from the marks the mark begins in the lower half of (or
     # just below), near it. The median, since a digit drawn in pieces gives a short mark or two.
     beside = [d for d in marks if d is not mark and d.y0 + 0.5 * d.h <= mark.y0 <= d.y1 + 0.25 * d.h]

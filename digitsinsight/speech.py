@@ -5,6 +5,7 @@ and an optional neural voice that takes over once it has loaded.
     speech.number_words("0427", "en")                  # "zero four hundred and twenty-seven"
     speech.number_words("0427", "de", mode="digits")   # "null, vier, zwei, sieben"
     speech.number_words("1,250.50", "en")              # "one thousand, two hundred and fifty point five zero"
+    speech.number_words("-12", "fr")                   # "moins douze"
     said = speech.speak("0427", "fr")                  # Speech: int16 mono samples + which voice spoke
     said.as_gradio(), said.to_wav_bytes(), said.voice, said.note
 
@@ -70,7 +71,9 @@ _DECIMAL_MARK = {"en": ".", "de": ",", "fr": ",", "es": ",", "it": ",", "pt": ",
 _POINT_WORDS = {"en": {".": "point", ",": "point"}, "de": {".": "Komma", ",": "Komma"},
                 "fr": {".": "point", ",": "virgule"}, "es": {".": "punto", ",": "coma"},
                 "it": {".": "punto", ",": "virgola"}, "pt": {".": "ponto", ",": "vírgula"}}
+_MINUS_WORDS = {"en": "minus", "de": "minus", "fr": "moins", "es": "menos", "it": "meno", "pt": "menos"}
 MARKS = ".,"
+MINUS = "-−"  # a hyphen as typed, or the minus sign proper
 _ISO3 = {"eng": "en", "deu": "de", "ger": "de", "fra": "fr", "fre": "fr", "spa": "es", "ita": "it", "por": "pt"}
 
 log = logging.getLogger(__name__)
@@ -164,7 +167,9 @@ def _split_amount(number: str, language: str) -> tuple:
 
 def _say_amount(number: str, language: str) -> str:
     """A number as one number, with any fraction after its decimal mark said digit by digit:
-    "1,250.50" -> "one thousand, two hundred and fifty point five zero"."""
+    "1,250.50" -> "one thousand, two hundred and fifty point five zero"; "-7" -> "minus seven"."""
+    if number[0] in MINUS:
+        return f"{_MINUS_WORDS[language]} {_say_amount(number[1:], language)}"
     whole, fraction, mark = _split_amount(number, language)
     said = _say_number(whole, language)
     if fraction is None:
@@ -175,6 +180,8 @@ def _say_amount(number: str, language: str) -> str:
 def _say_digits(number: str, language: str, unsure: dict) -> str:
     """Digit by digit: "four, two, seven"; an unsure digit as "maybe two or seven" (or "maybe two").
     A decimal mark is said where it stands ("one, point, five"); marks that group thousands are not."""
+    if number[0] in MINUS:
+        return f"{_MINUS_WORDS[language]}, {_say_digits(number[1:], language, unsure)}"
     maybe = _MAYBE_OR[language][0]
     _, fraction, mark = _split_amount(number, language)
     point_at = number.rfind(mark) if fraction is not None else -1
@@ -197,14 +204,14 @@ def _say_digits(number: str, language: str, unsure: dict) -> str:
 
 
 def _with_digit(number: str, index: int, digit: str) -> str:
-    """`number` with its index-th digit (marks not counted) replaced by `digit`."""
-    at = [k for k, c in enumerate(number) if c not in MARKS][index]
+    """`number` with its index-th digit (marks and sign not counted) replaced by `digit`."""
+    at = [k for k, c in enumerate(number) if c.isdigit()][index]
     return number[:at] + digit + number[at + 1:]
 
 
 def _say_chunk(number: str, language: str, mode: str, unsure: dict) -> str:
-    """One number (digits, maybe with points and commas) said as one unit; `unsure` maps digit
-    positions in it (marks not counted) to a runner-up or None."""
+    """One number (digits, maybe with a minus sign, points and commas) said as one unit; `unsure`
+    maps digit positions in it (sign and marks not counted) to a runner-up or None."""
     if mode == "digits" or len(unsure) > MAX_ALTERNATIVES:
         return _say_digits(number, language, unsure)
     said = _say_amount(number, language)
@@ -259,17 +266,17 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
 
     text: digits; lines (or any whitespace) separate numbers, each said on its own, with a
     full stop between them so that every voice pauses. A number may be written as an amount, with
-    points and commas between its digits (a reading's "written" form): see _split_amount for which
-    mark is the decimal one; the fraction is said digit by digit.
+    points and commas between its digits and a minus sign before them (a reading's "written" form):
+    see _split_amount for which mark is the decimal one; the fraction is said digit by digit.
     mode "number": "0427" -> "zero four hundred and twenty-seven" (leading zeros are spoken);
-    "1,250.50" -> "one thousand, two hundred and fifty point five zero".
+    "1,250.50" -> "one thousand, two hundred and fifty point five zero"; "-7" -> "minus seven".
     A number longer than MAX_NUMBER_DIGITS is said in groups of three (the last two groups of
     two rather than a lone digit): "1234567890123456" -> "one hundred and twenty-three, …, fifty-six";
     such an amount is said digit by digit, where groups would hide its decimal mark.
     mode "digits": "four, two, seven"; "one, point, five".
 
     unsure: the digits the reader doubts, as {index: runner-up digit} or an iterable of indices;
-    an index counts digits only (newlines, spaces, points and commas are not counted).
+    an index counts digits only (newlines, spaces, signs, points and commas are not counted).
     In "digits" mode such a digit is said as "maybe two or seven" ("maybe two" without a runner-up).
     In "number" mode the number is said as read and then, for each doubted digit, the number
     with its runner-up: "four hundred and twenty-seven, or maybe four hundred and seventy-seven";
@@ -282,15 +289,16 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     if mode not in MODES:
         raise SpeechError(f"Unknown mode {mode!r}; choose one of: {', '.join(MODES)}.")
     text = "" if text is None else str(text)
-    stray = sorted(set(re.sub(r"[0-9.,\s]", "", text)))
+    stray = sorted(set(re.sub(r"[0-9.,\s" + re.escape(MINUS) + "]", "", text)))
     if stray:
-        raise SpeechError(f"Only digits (with points or commas between them) can be spoken; "
-                          f"the text also holds {''.join(stray[:10])!r}.")
+        raise SpeechError(f"Only digits (with points or commas between them, and a minus sign before them) "
+                          f"can be spoken; the text also holds {''.join(stray[:10])!r}.")
     numbers = text.split()
-    loose = [n for n in numbers if not re.fullmatch(r"[0-9]+(?:[.,][0-9]+)*", n)]
+    loose = [n for n in numbers if not re.fullmatch(f"[{re.escape(MINUS)}]?" + r"[0-9]+(?:[.,][0-9]+)*", n)]
     if loose:
-        raise SpeechError(f"A point or comma must stand between two digits, as in 1,250.50; not {loose[0][:20]!r}.")
-    digits_only = [re.sub(r"[.,]", "", n) for n in numbers]
+        raise SpeechError(f"A point or comma must stand between two digits, and a minus sign before them, "
+                          f"as in -1,250.50; not {loose[0][:20]!r}.")
+    digits_only = [re.sub(r"[^0-9]", "", n) for n in numbers]
     n_digits = sum(map(len, digits_only))
     if n_digits == 0:
         raise SpeechError("Nothing to say: the text has no digits.")
@@ -300,20 +308,21 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
 
     said, start = [], 0
     for number, digits in zip(numbers, digits_only):
-        long = mode == "number" and len(_split_amount(number, language)[0]) > MAX_NUMBER_DIGITS
-        if long and number != digits:
+        long = mode == "number" and len(_split_amount(number.lstrip(MINUS), language)[0]) > MAX_NUMBER_DIGITS
+        if long and number.lstrip(MINUS) != digits:
             chunks, chunk_mode = [number], "digits"
         elif long:
             chunks, at = [], 0
             for size in _groups(len(digits)):
                 chunks.append(digits[at:at + size])
                 at += size
+            chunks[0] = number[:len(number) - len(digits)] + chunks[0]  # the sign, if any
             chunk_mode = mode
         else:
             chunks, chunk_mode = [number], mode
         parts, offset = [], start
         for chunk in chunks:
-            size = sum(c not in MARKS for c in chunk)
+            size = sum(c.isdigit() for c in chunk)
             chunk_doubts = {i - offset: o for i, o in doubts.items() if offset <= i < offset + size}
             parts.append(_say_chunk(chunk, language, chunk_mode, chunk_doubts))
             offset += size

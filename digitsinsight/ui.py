@@ -217,9 +217,10 @@ def api_read_number(image) -> dict:
 
 
 def api_speak(text: str, language: str = "en", mode: str = "number"):
-    """Say a number. text: digits (lines separated by newlines), or an amount with points and commas between
-    its digits ("1,250.50", a reading's "written"); language: en, de, fr, es, it or pt; mode: "number" (four
-    hundred and twenty-seven) or "digits" (four, two, seven). Returns WAV audio."""
+    """Say a number. text: digits (lines separated by newlines), or a number as written, with points and
+    commas between its digits and a minus sign before them ("-1,250.50", a reading's "written"); language:
+    en, de, fr, es, it or pt; mode: "number" (four hundred and twenty-seven) or "digits" (four, two, seven).
+    Returns WAV audio."""
     try:
         return speech.speak(text or "", language or "en", mode or "number").as_gradio()
     except speech.SpeechError as e:

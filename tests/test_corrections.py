@@ -25,7 +25,7 @@ def test_nothing_is_saved_without_consent(tmp_path):
 
 
 @pytest.mark.parametrize("typed, message", [("", "Type the right number"), ("   ", "Type the right number"),
-                                            ("twelve", "digits 0-9"), ("12a", "digits 0-9"), ("-5", "digits 0-9"),
+                                            ("twelve", "digits 0-9"), ("12a", "digits 0-9"), ("+5", "digits 0-9"), ("--5", "digits 0-9"),
                                             ("1" * 65, "more than 64")])
 def test_bad_labels_get_plain_messages(typed, message):
     with pytest.raises(CorrectionError, match=message):
@@ -36,6 +36,7 @@ def test_labels_are_tidied():
     assert clean_label(" 04 27 ") == "0427"
     assert clean_label("1,234.5") == "12345"
     assert clean_label("12\n\n34") == "12\n34"
+    assert clean_label("-1,250.50\n−7") == "125050\n7"  # as the app shows a number written with a sign
 
 
 def test_not_an_image_is_refused_with_the_reason(tmp_path):

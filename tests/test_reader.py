@@ -971,3 +971,54 @@ def test_a_point_or_comma_is_told_from_pieces_of_digits_and_specks():
     assert [(s.kind, s.blob.x0 < x < s.blob.x1) for s, x in zip(separators, (90, 191))] == [
         ("point", True), ("comma", True)]
     assert all(labels[144, 90] not in m.labels and labels[170, 188] not in m.labels for m in marks)
+
+
+def test_a_minus_sign_is_written_before_the_number():
+    # A dash level with the middle of a line's first digit, just left of it: "-42". The number is its
+    # digits; the reading shows the sign. Before, the dash was left out as "a mark that does not look
+    # like a digit", and the line reader, which saw it, often left the number unsure.
+    signed = [s for s in make_set("punctuated", 60, seed=13) if s.meta["written"].startswith("-")]
+    assert len(signed) >= 8
+    readings = [read_number(s.image) for s in signed]
+    assert np.mean([r.text == s.text for r, s in zip(readings, signed)]) >= 0.9
+    assert np.mean([r.to_dict()["written"] == s.meta["written"] for r, s in zip(readings, signed)]) >= 0.9
+    assert all(f"Written as {s.meta['written']}" in " ".join(r.warnings)
+               for r, s in zip(readings, signed) if r.to_dict()["written"] == s.meta["written"])
+
+    # Drawn on a transparent sketchpad with an 18 px brush: a dash, then an MNIST test 3 and 7.
+    from bench.synth import default_pool, digit_strokes, draw_strokes
+    pool = default_pool()
+    mask = np.zeros((420, 900), np.uint8)
+    draw_strokes(mask, [np.array([[80.0, 215.0], [190.0, 210.0]])], 18)
+    for x, digit in ((250, 3), (520, 7)):
+        idx = int(pool.by_digit[digit][0])
+        draw_strokes(mask, [p * 2.5 + (x, 60) for p in digit_strokes(pool.images[idx], digit)], 18)
+    sketch = np.zeros((420, 900, 4), np.uint8)
+    sketch[..., 3] = mask
+    reading = read_number(sketch)
+    assert reading.text == "37" and reading.to_dict()["written"] == "-37"
+
+
+def test_a_dash_that_is_no_minus_sign_is_not_written_as_one():
+    from digitsinsight.segment import find_marks
+
+    # Strokes 100 px tall (y 50-150), and dashes: before the first ("-1234"), between two of them
+    # ("12-34"), after the last, level with the top of the first (a 5's hat drawn apart) or its
+    # foot, too far from it, and under the top bar of a 7 (its crossbar, drawn apart).
+    def separators(*dashes, first=((200, 50), (200, 150))):
+        img = np.full((260, 700), 245, np.uint8)
+        for (x0, y0), (x1, y1) in (first, ((300, 50), (300, 150)), ((420, 50), (420, 150)),
+                                   ((520, 50), (520, 150))) + dashes:
+            cv2.line(img, (x0, y0), (x1, y1), 20, 9)
+        return [s.kind for s in find_marks((img < 128).astype(np.uint8))[3]]
+
+    assert separators(((120, 100), (170, 100))) == ["minus"]
+    assert separators(((335, 100), (385, 100))) == []
+    assert separators(((570, 100), (620, 100))) == []
+    assert separators(((120, 58), (170, 58))) == []
+    assert separators(((120, 142), (170, 142))) == []
+    assert separators(((20, 100), (70, 100))) == []
+    seven = ((150, 50), (230, 50)), ((230, 50), (190, 150))
+    assert separators(seven[1], first=seven[0]) == []  # the 7 alone
+    assert separators(seven[1], ((165, 100), (195, 100)), first=seven[0]) == []
+    assert separators(seven[1], ((95, 100), (135, 100)), first=seven[0]) == ["minus"]  # "-7"

@@ -149,6 +149,15 @@ def test_amounts_are_said_as_written():
     assert long.startswith("one, two, three") and long.endswith("six, point, seven") and "thousand" not in long
 
 
+def test_a_minus_sign_is_said():
+    assert speech.number_words("-12", "fr") == "moins douze"
+    assert speech.number_words("−42") == "minus forty-two"  # the minus sign proper, as well as a hyphen
+    assert speech.number_words("-3,5", "de") == "minus drei Komma fünf"
+    assert speech.number_words("-0.5", mode="digits") == "minus, zero, point, five"
+    assert speech.number_words("-7", unsure={0: "1"}) == "minus seven, or maybe minus one"
+    assert speech.number_words("-1234567890123456").startswith("minus one hundred and twenty-three, four hundred")
+
+
 def test_doubts_in_an_amount_count_its_digits_only():
     assert speech.number_words("1,250.50", mode="digits", unsure={1: "7"}) == (
         "one, maybe two or seven, five, zero, point, five, zero")
@@ -182,9 +191,10 @@ def test_unsure_digits_from_a_reading():
 
 @pytest.mark.parametrize("text, message", [
     ("", "no digits"), ("  \n ", "no digits"), (None, "no digits"),
-    ("42a", "Only digits"), ("-4", "Only digits"), ("٤٢", "Only digits"), ("4/2", "Only digits"),
+    ("42a", "Only digits"), ("+4", "Only digits"), ("٤٢", "Only digits"), ("4/2", "Only digits"),
     ("4..2", "between two digits"), (".5", "between two digits"), ("4.", "between two digits"),
-    ("1 , 2", "between two digits"), (",", "between two digits"),
+    ("1 , 2", "between two digits"), (",", "between two digits"), ("4-2", "minus sign before"),
+    ("--4", "minus sign before"), ("- 4", "minus sign before"), ("4-", "minus sign before"),
     ("1" * (speech.MAX_SPOKEN_DIGITS + 1), "Too long"),
 ])
 def test_text_that_cannot_be_said(text, message):

@@ -163,14 +163,20 @@ def test_negatives_have_no_digits(pool):
 def test_punctuated_amounts_are_written_with_points_and_commas(pool):
     samples = synth.make_set("punctuated", 40, seed=5, pool=pool)
     for s in samples:
-        written = s.meta["written"]
+        written = s.meta["written"].lstrip("-")
         assert written.replace(",", "").replace(".", "") == s.text and written[0] != "0"
+        if s.meta["written"].startswith("-"):  # a dash left of the first digit, level with its middle
+            x0, y0, x1, y1 = s.boxes[0]
+            ink = s.image[y0:y1, :x0].min(axis=2) < 128
+            rows = np.flatnonzero(ink.any(axis=1))
+            assert ink.any() and 0.2 < rows.mean() / (y1 - y0) < 0.8
         whole = written.split(".")[0]
         if "," in whole:  # thousands commas every three digits from the right
             groups = whole.split(",")
             assert 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
     assert {"," in s.meta["written"] for s in samples} == {True, False}
     assert {"." in s.meta["written"] for s in samples} == {True, False}
+    assert 3 <= sum(s.meta["written"].startswith("-") for s in samples) <= 15  # one in five is signed
 
 
 def test_printed(small_sets):
