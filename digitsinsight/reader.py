@@ -497,12 +497,13 @@ def written_text(digits: list, separators: list, scale: float, ox: float, oy: fl
     for sep in separators:
         x0, y0, x1, y1 = input_box((sep.blob.x0, sep.blob.y0, sep.blob.x1, sep.blob.y1), scale, ox, oy, size)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        if sep.kind == "minus":  # before the nearest line that starts level with it, on its right
+            starts = [(line[0].box[0] - cx, k) for k, line in by_line.items()
+                      if cx < line[0].box[0] and line[0].box[1] <= cy <= line[0].box[3]]
+            if starts:
+                after[min(starts)[1], -1] = "-"
+            continue
         for k, line in by_line.items():
-            first = line[0].box
-            if sep.kind == "minus":
-                if cx < first[0] and first[1] <= cy <= first[3]:
-                    after[k, -1] = "-"
-                continue
             for i, (a, b) in enumerate(zip(line, line[1:])):
                 top, bottom = min(a.box[1], b.box[1]), max(a.box[3], b.box[3])
                 if (a.box[0] + a.box[2]) / 2 < cx < (b.box[0] + b.box[2]) / 2 and top <= cy <= bottom + (bottom - top):

@@ -1022,3 +1022,20 @@ def test_a_dash_that_is_no_minus_sign_is_not_written_as_one():
     assert separators(seven[1], first=seven[0]) == []  # the 7 alone
     assert separators(seven[1], ((165, 100), (195, 100)), first=seven[0]) == []
     assert separators(seven[1], ((95, 100), (135, 100)), first=seven[0]) == ["minus"]  # "-7"
+
+
+def test_a_minus_sign_is_written_once_before_the_line_it_stands_before():
+    from digitsinsight import Digit
+    from digitsinsight.reader import written_text
+    from digitsinsight.segment import Blob, Separator
+
+    def digit(d, box, line):
+        return Digit(d, 0.99, [(d, 0.99)], box, np.zeros((28, 28), np.uint8), line)
+
+    # "75" and, level with it further right, a stray piece read as a line "5" of its own: the sign
+    # goes before the "75" it was written before, not before every line it is level with.
+    digits = [digit(7, (100, 50, 140, 120), 0), digit(5, (150, 50, 190, 120), 0), digit(5, (300, 60, 330, 125), 1)]
+    minus = Separator("minus", Blob(40, 80, 80, 90))
+    assert written_text(digits, [minus], 1.0, 0, 0, (400, 200)) == "-75\n5"
+    assert written_text(digits, [Separator("minus", Blob(200, 80, 240, 90))], 1.0, 0, 0, (400, 200)) == "75\n-5"
+    assert written_text(digits, [Separator("minus", Blob(40, 10, 80, 20))], 1.0, 0, 0, (400, 200)) == "75\n5"
