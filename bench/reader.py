@@ -9,7 +9,8 @@ share read as confidently wrong, p50/p95 latency of read_number with the model l
 and, side by side on the same images, a "typical demo" reader (whole image resized to
 28x28, one digit, no segmentation). On the negative set (no digits at all) it reports how
 often a confident number is returned; on the punctuated set (amounts written with a decimal point
-or thousands commas) also how often the number as written, points and commas in place, is right.
+or thousands commas, one in five with a minus sign) also how often the number as written, sign,
+points and commas in place, is right.
 Writes bench/results/reader.json and reader.md.
 
 --model reads with another classifier (a freshly trained weights/ folder, say) while the split
@@ -104,7 +105,7 @@ def run_set(kind: str, n: int, seed: int, model, pool: DigitPool | None = None, 
     if kind != "negative":
         row["typical_demo_exact_match"] = demo_right / n
         row["target"] = TARGETS.get(kind)
-    if kind == "punctuated":  # the digits, and the number as written (points and commas in place)
+    if kind == "punctuated":  # the digits, and the number as written (sign, points and commas in place)
         row["written_match"] = written_right / n
     if baseline is not None:
         row.update(baseline_exact_match=baseline_right / n, fixed=fixed, broken=broken)
@@ -155,7 +156,7 @@ def to_markdown(result: dict) -> str:
     for r in result["sets"]:
         if "written_match" in r:
             lines.append(f"\n{r['set']}: the digits right in {100 * r['exact_match']:.1f}%, the number as written "
-                         f"(points and commas in place) in {100 * r['written_match']:.1f}%.")
+                         f"(sign, points and commas in place) in {100 * r['written_match']:.1f}%.")
     compared = [r for r in result["sets"] if "baseline_exact_match" in r]
     if compared:
         lines += ["", f"Against `{result['baseline_model']}` on the same images (right: whole number; "

@@ -36,6 +36,9 @@ negative  no digits at all (text ""): blank white, blank transparent, uniform gr
           (filled discs and stars, filled or outlined rectangles and triangles -- no rings or
           lone strokes, which read as 0 or 1). Scribbles and shapes are on a sketchpad canvas
           (white or transparent) or on lit paper.
+punctuated  a clean number of at most 8 digits written as an amount, with thousands commas, a
+          decimal point or both, one in five with a minus sign before it: `meta["written"]` is the
+          number as written ("-1,250.50"), `text` its digits.
 
 Boxes are per digit (x0, y0, x1, y1), x1/y1 exclusive, the tight box of the digit's ink
 (alpha >= 0.25) after every geometric transform, in reading order (lines top to bottom,
