@@ -96,7 +96,7 @@ class Reading:
     warnings: list = field(default_factory=list)
     image_size: tuple = (0, 0)
     seconds: float = 0.0
-    written: str = ""             # as written, where points or commas were found between digits ("1,250.50")
+    written: str = ""             # as written, where points or commas were found between digits or a minus sign before them ("-1,250.50")
 
     @property
     def lines(self) -> list:
@@ -104,7 +104,7 @@ class Reading:
 
     @property
     def written_lines(self) -> list:
-        """The lines as written: the digits with any points and commas found between them."""
+        """The lines as written: the digits with any points and commas found between them, and a minus sign before them."""
         return (self.written or self.text).split("\n") if self.text else []
 
     def to_dict(self) -> dict:

@@ -50,7 +50,7 @@ class Layout:
     labels: np.ndarray     # the component label image the blobs refer to
     marks: int             # how many significant marks were found
     dropped: int           # specks and rules that were ignored
-    separators: list = field(default_factory=list)  # points and commas between digits (Separator)
+    separators: list = field(default_factory=list)  # points and commas between digits, minus signs (Separator)
 
 
 @dataclass
@@ -68,7 +68,8 @@ def _overlap(a0, a1, b0, b1) -> int:
 
 def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     """Marks worth reading, the label image, how many specks and rules were dropped, and the
-    points and commas between digits (Separator, left to right), which are not among the marks."""
+    points and commas between digits and the minus signs before them (Separator, left to right),
+    which are not among the marks."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     blobs = [Blob(int(x), int(y), int(x + w), int(y + h), [i], int(a))
              for i, (x, y, w, h, a) in enumerate(stats) if i > 0]
@@ -77,12 +78,14 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     # Size reference: the height of the larger marks (digits), robust to specks.
     big = sorted(blobs, key=lambda b: b.area, reverse=True)[:12]
     ref_h = max(float(np.median([b.h for b in big])), 0.5 * max(b.h for b in big))
-    keep, small, dropped = [], [], 0
+    keep, small, thin, dropped = [], [], [], 0
     tiny = max(4, 0.002 * ref_h * ref_h)
     for b in blobs:
         rule = b.w > 12 * max(b.h, 1) and b.h < 0.2 * ref_h  # a ruled line or underline fragment
-        if rule or b.area < tiny:
+        if b.area < tiny or (rule and b.w > MINUS_SIZE[1] * ref_h):
             dropped += 1
+        elif rule:
+            thin.append(b)  # as flat as a rule but short: a minus sign drawn with a thin pen, or a rule's piece
         elif max(b.h, b.w) < 0.25 * ref_h:
             small.append(b)
         else:
@@ -93,11 +96,12 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     # looked at against all the others, and among that many specks a point is one more.
     marks = keep + small
     separators = [] if len(marks) > MAX_MARKS else [
-        Separator(kind, b) for b in sorted(marks, key=lambda b: b.x0) if b.h < ref_h
+        Separator(kind, b) for b in sorted([b for b in marks if b.h < ref_h] + thin, key=lambda b: b.x0)
         for kind in [separator_kind(b, marks)] if kind]
     taken = {id(s.blob) for s in separators}
     small = [b for b in small if id(b) not in taken]
     keep = [b for b in keep if id(b) not in taken]
+    dropped += sum(id(b) not in taken for b in thin)
     # A small mark within (or against) a digit's box is a piece of it, not a speck: a faint stroke
     # that broke into dashes, the end of a 7's bar. It joins the nearest such digit (not a frame or
     # a grid round everything, which is taller than any digit); others are dropped.

@@ -271,8 +271,9 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     mode "number": "0427" -> "zero four hundred and twenty-seven" (leading zeros are spoken);
     "1,250.50" -> "one thousand, two hundred and fifty point five zero"; "-7" -> "minus seven".
     A number longer than MAX_NUMBER_DIGITS is said in groups of three (the last two groups of
-    two rather than a lone digit): "1234567890123456" -> "one hundred and twenty-three, …, fifty-six";
-    such an amount is said digit by digit, where groups would hide its decimal mark.
+    two rather than a lone digit): "1234567890123456" -> "one hundred and twenty-three, …, fifty-six",
+    and so is "1,234,567,890,123,456"; such a number with a fraction is said digit by digit, where
+    groups would hide its decimal mark.
     mode "digits": "four, two, seven"; "one, point, five".
 
     unsure: the digits the reader doubts, as {index: runner-up digit} or an iterable of indices;
@@ -308,15 +309,16 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
 
     said, start = [], 0
     for number, digits in zip(numbers, digits_only):
-        long = mode == "number" and len(_split_amount(number.lstrip(MINUS), language)[0]) > MAX_NUMBER_DIGITS
-        if long and number.lstrip(MINUS) != digits:
+        whole, fraction, _ = _split_amount(number.lstrip(MINUS), language)
+        long = mode == "number" and len(whole) > MAX_NUMBER_DIGITS
+        if long and fraction is not None:
             chunks, chunk_mode = [number], "digits"
         elif long:
             chunks, at = [], 0
             for size in _groups(len(digits)):
                 chunks.append(digits[at:at + size])
                 at += size
-            chunks[0] = number[:len(number) - len(digits)] + chunks[0]  # the sign, if any
+            chunks[0] = (number[0] if number[0] in MINUS else "") + chunks[0]  # the sign, if any
             chunk_mode = mode
         else:
             chunks, chunk_mode = [number], mode

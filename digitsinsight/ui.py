@@ -207,7 +207,7 @@ def send_correction(active: str, sketch, upload, label: str, consent: bool, read
 def api_read_number(image) -> dict:
     """Read the handwritten number in an image file. Returns the reading as JSON: "number" (the digits as a
     string, lines joined by newlines, "" when none), "written" (the same with any points and commas written
-    between the digits, "1,250.50"), "status" (ok, unsure, no_digits or error), "confidence",
+    between the digits and a minus sign before them, "-1,250.50"), "status" (ok, unsure, no_digits or error), "confidence",
     "digits" (per digit: digit, confidence, top-3 alternatives, box, unsure), "warnings" (plain-language)."""
     try:
         with fair_share_of_cores():

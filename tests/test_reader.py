@@ -985,18 +985,20 @@ def test_a_minus_sign_is_written_before_the_number():
     assert all(f"Written as {s.meta['written']}" in " ".join(r.warnings)
                for r, s in zip(readings, signed) if r.to_dict()["written"] == s.meta["written"])
 
-    # Drawn on a transparent sketchpad with an 18 px brush: a dash, then an MNIST test 3 and 7.
+    # Drawn on a transparent sketchpad: a dash, then an MNIST test 3 and 7, with an 18 px brush, and
+    # with a 4 px one, whose dash is as flat as a piece of a ruled line (dropped as one before).
     from bench.synth import default_pool, digit_strokes, draw_strokes
     pool = default_pool()
-    mask = np.zeros((420, 900), np.uint8)
-    draw_strokes(mask, [np.array([[80.0, 215.0], [190.0, 210.0]])], 18)
-    for x, digit in ((250, 3), (520, 7)):
-        idx = int(pool.by_digit[digit][0])
-        draw_strokes(mask, [p * 2.5 + (x, 60) for p in digit_strokes(pool.images[idx], digit)], 18)
-    sketch = np.zeros((420, 900, 4), np.uint8)
-    sketch[..., 3] = mask
-    reading = read_number(sketch)
-    assert reading.text == "37" and reading.to_dict()["written"] == "-37"
+    for brush, length in ((18, 110), (4, 160)):
+        mask = np.zeros((420, 900), np.uint8)
+        draw_strokes(mask, [np.array([[190.0 - length, 215.0], [190.0, 210.0]])], brush)
+        for x, digit in ((250, 3), (520, 7)):
+            idx = int(pool.by_digit[digit][0])
+            draw_strokes(mask, [p * 2.5 + (x, 60) for p in digit_strokes(pool.images[idx], digit)], brush)
+        sketch = np.zeros((420, 900, 4), np.uint8)
+        sketch[..., 3] = mask
+        reading = read_number(sketch)
+        assert reading.text == "37" and reading.to_dict()["written"] == "-37", brush
 
 
 def test_a_dash_that_is_no_minus_sign_is_not_written_as_one():

@@ -147,6 +147,7 @@ def test_amounts_are_said_as_written():
     # more than 15 digits before the point: said digit by digit, where groups of three would hide the point
     long = speech.number_words("1,234,567,890,123,456.7")
     assert long.startswith("one, two, three") and long.endswith("six, point, seven") and "thousand" not in long
+    assert speech.number_words("1,234,567,890,123,456") == speech.number_words("1234567890123456")  # no point
 
 
 def test_a_minus_sign_is_said():
