@@ -511,8 +511,7 @@ def punctuated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
         tilt = length * sign_rng.uniform(-0.1, 0.1)
         cv2.line(alpha, (pen, int(y + tilt)), (pen + int(length), int(y - tilt)), 1.0, pen, cv2.LINE_AA)
         x = 2 * pen + int(length) + int(round(sign_rng.uniform(0.15, 0.45) * h))
-        written = "-" + written
-    for ch in written.lstrip("-"):
+    for ch in written:
         if ch.isdigit():
             patch, idx = _digit_patch(rng, pool, int(ch), h * rng.uniform(0.95, 1.05))
             y = base - patch.shape[0] + int(round(rng.uniform(-0.04, 0.04) * h))
@@ -538,7 +537,7 @@ def punctuated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
     boxes = [(bx0 - x0, by0 - y0, bx1 - x0, by1 - y0) for bx0, by0, bx1, by1 in boxes]
     img, boxes, look = _on_clean_paper(rng, alpha, boxes, h)
     text = "".join(ch for ch in written if ch.isdigit())
-    meta = {"written": written, "pen": pen} | look | {"mnist_indices": indices}
+    meta = {"written": "-" * signed + written, "pen": pen} | look | {"mnist_indices": indices}
     return Sample(img, text, "punctuated", meta, [tuple(b) for b in boxes])
 
 

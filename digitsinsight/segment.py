@@ -66,6 +66,12 @@ def _overlap(a0, a1, b0, b1) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
 
+def _covered(mark: "Blob", others: list) -> bool:
+    """Another mark lies over or under this one (across a third of its width or more): the mark is a
+    piece of a digit (a 7's foot or crossbar drawn apart), not punctuation beside it."""
+    return any(d is not mark and _overlap(d.x0, d.x1, mark.x0, mark.x1) > 0.3 * mark.w for d in others)
+
+
 def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     """Marks worth reading, the label image, how many specks and rules were dropped, and the
     points and commas between digits and the minus signs before them (Separator, left to right),
@@ -154,9 +160,8 @@ def minus_sign(mark: Blob, marks: list) -> bool:
     if not (top + 0.25 * h <= cy <= top + 0.75 * h and least * h <= mark.w <= most * h
             and mark.h <= thickest * h and nearest - mark.x1 <= MINUS_GAP * h):
         return False
-    band = [d for d in marks if d is not mark and d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h]
-    if any(_overlap(d.x0, d.x1, mark.x0, mark.x1) > 0.3 * mark.w for d in band):
-        return False  # over or under something: a digit's bar or hat drawn apart
+    if _covered(mark, [d for d in marks if d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h]):
+        return False
     return not any(d.x1 <= mark.x0 + slack and d.h >= 0.5 * h and d.y0 < base and d.y1 > top for d in marks)
 
 
@@ -175,8 +180,8 @@ def separator_kind(mark: Blob, marks: list) -> str:
     top, base = float(np.median([d.y0 for d in near])), float(np.median([d.y1 for d in near]))
     # Its neighbours: the marks across the line's height (a 5's hat drawn apart is one), one each side.
     line = [d for d in marks if d is not mark and d.y0 < base and d.y1 > top]
-    if any(_overlap(d.x0, d.x1, mark.x0, mark.x1) > 0.3 * mark.w for d in line):
-        return ""  # under or over a mark: a piece of a digit (the foot of a 7 whose stem broke)
+    if _covered(mark, line):
+        return ""
     slack = 0.15 * mark.w  # ink may graze a neighbour's box
     left = max((d.x1 for d in line if d.x1 <= mark.x0 + slack), default=None)
     right = min((d.x0 for d in line if d.x0 >= mark.x1 - slack), default=None)
