@@ -9,8 +9,8 @@ share read as confidently wrong, p50/p95 latency of read_number with the model l
 and, side by side on the same images, a "typical demo" reader (whole image resized to
 28x28, one digit, no segmentation). On the negative set (no digits at all) it reports how
 often a confident number is returned; on the punctuated set (amounts written with a decimal point
-or thousands commas, one in five with a minus sign) also how often the number as written, sign,
-points and commas in place, is right.
+or thousands commas, one in five with a minus sign) and the hyphenated set (phone numbers, dates and
+codes in groups joined by hyphens) also how often the number as written, its marks in place, is right.
 Writes bench/results/reader.json and reader.md.
 
 --model reads with another classifier (a freshly trained weights/ folder, say) while the split
@@ -35,8 +35,10 @@ from digitsinsight.image import load_image
 from digitsinsight.reader import classify
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SETS = ("clean", "hard", "sketch", "printed", "negative", "punctuated")
+SETS = ("clean", "hard", "sketch", "printed", "negative", "punctuated", "hyphenated")
 TARGETS = {"clean": 0.99, "hard": 0.95, "sketch": 0.995, "printed": 0.99}
+# Sets written with marks besides digits (meta["written"]), and what "right as written" asks of them.
+WRITTEN = {"punctuated": "sign, points and commas in place", "hyphenated": "hyphens in place"}
 
 
 def typical_demo(image, model) -> str:
@@ -96,7 +98,7 @@ def run_set(kind: str, n: int, seed: int, model, pool: DigitPool | None = None, 
         if not ok and len(failures) < 50:
             failures.append({"truth": s.text, "read": r.text, "status": r.status, "meta": s.meta}
                             | ({"written": written} if "written" in s.meta else {}))
-        if ok and not written_ok and len(misplaced) < 50:  # the digits right, a point or comma not
+        if ok and not written_ok and len(misplaced) < 50:  # the digits right, a mark not
             misplaced.append({"truth": s.meta.get("written", s.text), "written": written, "meta": s.meta})
     ms = 1000 * np.array(times)
     row = {"set": kind, "images": n, "exact_match": right / n, "confident_wrong": confident_wrong / n,
@@ -105,8 +107,8 @@ def run_set(kind: str, n: int, seed: int, model, pool: DigitPool | None = None, 
     if kind != "negative":
         row["typical_demo_exact_match"] = demo_right / n
         row["target"] = TARGETS.get(kind)
-    if kind == "punctuated":  # the digits, and the number as written (sign, points and commas in place)
-        row["written_match"] = written_right / n
+    if kind in WRITTEN:  # the digits, and the number as written (its marks in place)
+        row.update(written_match=written_right / n, written_label=WRITTEN[kind])
     if baseline is not None:
         row.update(baseline_exact_match=baseline_right / n, fixed=fixed, broken=broken)
     return row
@@ -156,7 +158,7 @@ def to_markdown(result: dict) -> str:
     for r in result["sets"]:
         if "written_match" in r:
             lines.append(f"\n{r['set']}: the digits right in {100 * r['exact_match']:.1f}%, the number as written "
-                         f"(sign, points and commas in place) in {100 * r['written_match']:.1f}%.")
+                         f"({r['written_label']}) in {100 * r['written_match']:.1f}%.")
     compared = [r for r in result["sets"] if "baseline_exact_match" in r]
     if compared:
         lines += ["", f"Against `{result['baseline_model']}` on the same images (right: whole number; "

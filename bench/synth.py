@@ -39,6 +39,9 @@ negative  no digits at all (text ""): blank white, blank transparent, uniform gr
 punctuated  a clean number of at most 8 digits written as an amount, with thousands commas, a
           decimal point or both, one in five with a minus sign before it: `meta["written"]` is the
           number as written ("-1,250.50"), `text` its digits.
+hyphenated  a clean number of 5-10 digits in groups joined by hyphens, as phone numbers, dates and
+          postcodes are written ("555-1234", "12-05-2026", "12345-6789"): `meta["written"]` is the
+          number as written, `text` its digits.
 
 Boxes are per digit (x0, y0, x1, y1), x1/y1 exclusive, the tight box of the digit's ink
 (alpha >= 0.25) after every geometric transform, in reading order (lines top to bottom,
@@ -64,7 +67,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("clean", "hard", "sketch", "printed", "negative", "punctuated")  # new kinds go last: seeds follow the index
+KINDS = ("clean", "hard", "sketch", "printed", "negative", "punctuated", "hyphenated")  # new kinds go last: seeds follow the index
 INK_T = 0.25  # alpha at or above which a pixel counts as ink (boxes, touching)
 
 
@@ -72,7 +75,7 @@ INK_T = 0.25  # alpha at or above which a pixel counts as ink (boxes, touching)
 class Sample:
     image: np.ndarray  # uint8 HxWx3 RGB, or HxWx4 RGBA for transparent canvases
     text: str  # digits; lines joined by "\n"; "" for negatives
-    kind: str  # clean | hard | sketch | printed | negative | punctuated
+    kind: str  # clean | hard | sketch | printed | negative | punctuated | hyphenated
     meta: dict = field(default_factory=dict)  # what was applied; JSON-serialisable
     boxes: list = field(default_factory=list)  # per digit (x0, y0, x1, y1), reading order
 
@@ -495,21 +498,45 @@ def punctuated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
     form, one in five with a minus sign: the text is its digits, meta["written"] the number as
     written. The point is a dot on the baseline, the comma a short stroke whose tail runs below it,
     each in the gap between two digits; the minus a dash level with the middle of the digits."""
-    written = _written_amount(rng)
+    return _marked_number(rng, pool, _written_amount(rng), "punctuated", sign_p=0.2)
+
+
+# Groups of digits as people join them with hyphens: phone numbers, dates, postcodes, sort codes.
+HYPHEN_GROUPS = ((3, 4), (3, 3, 4), (2, 2, 4), (4, 2, 2), (2, 2, 2), (5, 4), (3, 2, 4), (2, 3), (4, 4))
+
+
+def hyphenated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
+    """A clean number written in groups joined by hyphens ("555-1234", "12-05-2026", "12345-6789"):
+    the text is its digits, meta["written"] the number as written. The hyphen is a dash level with
+    the middle of the digits, in the gap between two of them, like the minus sign."""
+    sizes = HYPHEN_GROUPS[int(rng.integers(len(HYPHEN_GROUPS)))]
+    digits = "".join(str(int(v)) for v in rng.integers(0, 10, sum(sizes)))
+    cuts = np.cumsum((0,) + sizes)
+    return _marked_number(rng, pool, "-".join(digits[i:j] for i, j in zip(cuts, cuts[1:])), "hyphenated")
+
+
+def _dash(rng, alpha, x, y, length, pen) -> None:
+    """A hand-drawn dash from x, `length` long, at height y, a little tilted."""
+    tilt = length * rng.uniform(-0.1, 0.1)
+    cv2.line(alpha, (x, int(y + tilt)), (x + int(length), int(y - tilt)), 1.0, pen, cv2.LINE_AA)
+
+
+def _marked_number(rng, pool, written: str, kind: str, sign_p: float = 0.0) -> Sample:
+    """`written` (digits with points, commas or hyphens between them) drawn with MNIST digits on clean
+    paper, and a minus sign before it with probability `sign_p`."""
     h = rng.uniform(28, 120)
     pen = max(2, int(round(h * rng.uniform(0.08, 0.13))))
     base = int(round(h * 1.2))  # the digits' baseline, with room above for size jitter
     # The sign comes from a generator of its own (spawning draws nothing from `rng`): the amounts
     # without one are the very images they were before signs were written.
     sign_rng = rng.spawn(1)[0]
-    signed = sign_rng.random() < 0.2
+    signed = sign_rng.random() < sign_p
     W = int((len(written) + signed) * 1.6 * h) + 4
     alpha = np.zeros((int(round(h * 1.6)) + base, W), np.float32)
     x, boxes, indices = 0, [], []
     if signed:
         length, y = h * sign_rng.uniform(0.3, 0.6), base - h * sign_rng.uniform(0.4, 0.6)
-        tilt = length * sign_rng.uniform(-0.1, 0.1)
-        cv2.line(alpha, (pen, int(y + tilt)), (pen + int(length), int(y - tilt)), 1.0, pen, cv2.LINE_AA)
+        _dash(sign_rng, alpha, pen, y, length, pen)
         x = 2 * pen + int(length) + int(round(sign_rng.uniform(0.15, 0.45) * h))
     for ch in written:
         if ch.isdigit():
@@ -526,10 +553,14 @@ def punctuated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
             r = max(1.5, pen * rng.uniform(0.5, 0.8))
             cv2.circle(alpha, (int(x + r), int(base - r)), int(round(r)), 1.0, -1, cv2.LINE_AA)
             x += int(2 * r)
-        else:
+        elif ch == ",":
             tail = int(round(h * rng.uniform(0.18, 0.35)))
             cv2.line(alpha, (x + pen, base - pen // 2), (x, base + tail), 1.0, pen, cv2.LINE_AA)
             x += pen + pen // 2
+        else:  # a hyphen
+            length, y = h * rng.uniform(0.3, 0.6), base - h * rng.uniform(0.4, 0.6)
+            _dash(rng, alpha, x + pen, y, length, pen)
+            x += 2 * pen + int(length)
         x += int(round(rng.uniform(0.15, 0.35) * h))
     ys, xs = np.nonzero(alpha > 0.02)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
@@ -538,7 +569,7 @@ def punctuated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
     img, boxes, look = _on_clean_paper(rng, alpha, boxes, h)
     text = "".join(ch for ch in written if ch.isdigit())
     meta = {"written": "-" * signed + written, "pen": pen} | look | {"mnist_indices": indices}
-    return Sample(img, text, "punctuated", meta, [tuple(b) for b in boxes])
+    return Sample(img, text, kind, meta, [tuple(b) for b in boxes])
 
 
 def hard_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
@@ -1083,7 +1114,7 @@ def make_sample(kind: str, i: int, seed: int = 0, pool: DigitPool | None = None)
         return negative_image(rng)
     pool = pool or default_pool()
     return {"clean": clean_number, "hard": hard_number, "sketch": sketch_digit,
-            "punctuated": punctuated_number}[kind](rng, pool)
+            "punctuated": punctuated_number, "hyphenated": hyphenated_number}[kind](rng, pool)
 
 
 def make_set(kind: str, n: int, seed: int = 0, pool: DigitPool | None = None) -> list[Sample]:

@@ -96,7 +96,7 @@ class Reading:
     warnings: list = field(default_factory=list)
     image_size: tuple = (0, 0)
     seconds: float = 0.0
-    written: str = ""             # as written, where points or commas were found between digits or a minus sign before them ("-1,250.50")
+    written: str = ""             # as written, where points, commas or hyphens were found between digits or a minus sign before them ("-1,250.50", "555-1234")
 
     @property
     def lines(self) -> list:
@@ -104,7 +104,8 @@ class Reading:
 
     @property
     def written_lines(self) -> list:
-        """The lines as written: the digits with any points and commas found between them, and a minus sign before them."""
+        """The lines as written: the digits with any points, commas and hyphens found between them,
+        and a minus sign before them."""
         return (self.written or self.text).split("\n") if self.text else []
 
     def to_dict(self) -> dict:
@@ -487,13 +488,13 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
 
 
 def written_text(digits: list, separators: list, scale: float, ox: float, oy: float, size: tuple) -> str:
-    """The digits line by line, with the points and commas found between them and a minus sign
-    before them (segment.Separator) put back where they were written; a point or comma between no
-    two digits of a line, or a minus before no line's first digit, is left out."""
+    """The digits line by line, with the points, commas and hyphens found between them and a minus
+    sign before them (segment.Separator) put back where they were written; a point, comma or hyphen
+    between no two digits of a line, or a minus before no line's first digit, is left out."""
     by_line = {}
     for d in digits:
         by_line.setdefault(d.line, []).append(d)
-    after = {}  # (line, index of the digit before it) -> "." or ","; (line, -1) -> "-"
+    after = {}  # (line, index of the digit before it) -> ".", "," or "-"; (line, -1) -> "-"
     for sep in separators:
         x0, y0, x1, y1 = input_box((sep.blob.x0, sep.blob.y0, sep.blob.x1, sep.blob.y1), scale, ox, oy, size)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -507,7 +508,7 @@ def written_text(digits: list, separators: list, scale: float, ox: float, oy: fl
             for i, (a, b) in enumerate(zip(line, line[1:])):
                 top, bottom = min(a.box[1], b.box[1]), max(a.box[3], b.box[3])
                 if (a.box[0] + a.box[2]) / 2 < cx < (b.box[0] + b.box[2]) / 2 and top <= cy <= bottom + (bottom - top):
-                    after[k, i] = "," if sep.kind == "comma" else "."
+                    after[k, i] = {"comma": ",", "dash": "-"}.get(sep.kind, ".")
     return "\n".join(after.get((k, -1), "") + "".join(str(d.digit) + after.get((k, i), "")
                                                     for i, d in enumerate(by_line[k]))
                      for k in sorted(by_line))

@@ -50,15 +50,15 @@ class Layout:
     labels: np.ndarray     # the component label image the blobs refer to
     marks: int             # how many significant marks were found
     dropped: int           # specks and rules that were ignored
-    separators: list = field(default_factory=list)  # points and commas between digits, minus signs (Separator)
+    separators: list = field(default_factory=list)  # points, commas and hyphens between digits, minus signs (Separator)
 
 
 @dataclass
 class Separator:
-    """A point or a comma written low between two digits of a line ("3.50", "1,250"), or a minus
-    sign before a line's first digit ("-42"): kept out of the marks the digits are read from, so
-    that it is neither a digit nor a line."""
-    kind: str              # "point", "comma" or "minus"
+    """A point or a comma written low between two digits of a line ("3.50", "1,250"), a hyphen
+    level with their middle between two of them ("555-1234"), or a minus sign before a line's first
+    digit ("-42"): kept out of the marks the digits are read from, so that it is neither a digit nor a line."""
+    kind: str              # "point", "comma", "dash" (a hyphen) or "minus"
     blob: Blob
 
 
@@ -74,8 +74,8 @@ def _covered(mark: "Blob", others: list) -> bool:
 
 def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     """Marks worth reading, the label image, how many specks and rules were dropped, and the
-    points and commas between digits and the minus signs before them (Separator, left to right),
-    which are not among the marks."""
+    points, commas and hyphens between digits and the minus signs before them (Separator, left to
+    right), which are not among the marks."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     blobs = [Blob(int(x), int(y), int(x + w), int(y + h), [i], int(a))
              for i, (x, y, w, h, a) in enumerate(stats) if i > 0]
@@ -91,7 +91,7 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
         if b.area < tiny or (rule and b.w > MINUS_SIZE[1] * ref_h):
             dropped += 1
         elif rule:
-            thin.append(b)  # as flat as a rule but short: a minus sign drawn with a thin pen, or a rule's piece
+            thin.append(b)  # as flat as a rule but short: a minus sign or hyphen drawn with a thin pen, or a rule's piece
         elif max(b.h, b.w) < 0.25 * ref_h:
             small.append(b)
         else:
@@ -134,41 +134,57 @@ SEPARATOR_SIZE = (0.06, 0.3, 0.7)  # least and most size of a point, most height
 
 # A minus sign is a flat dash level with the middle of the line of digits it stands before (its
 # centre in the middle half of their height), at most MINUS_GAP of their height left of the first,
-# with no mark over or under it and no digit before it on the line: a dash between digits ("12-34")
-# is not one. The line is the marks to its right whose height spans it: the median of their tops and
-# feet, since a digit drawn in pieces (a 5's hat, a broken 7) gives a piece or two.
+# with no mark over or under it and no digit before it on the line. The same dash with a digit before
+# it, at most MINUS_GAP away, is a hyphen between two groups of digits ("555-1234", "12-34"). The line
+# is the marks to its right whose height spans it: the median of their tops and feet, since a digit
+# drawn in pieces (a 5's hat, a broken 7) gives a piece or two.
 MINUS_GAP = 1.0
 MINUS_FLAT = 2.0                # at least this many times as wide as it is thick
 MINUS_SIZE = (0.2, 1.2, 0.3)    # least and most width, most thickness (x the line's height)
 MINUS_LINE = 4                  # the line's height is measured on this many marks next to it
+HYPHEN_LEAST = 0.3              # a hyphen is at least this wide: a shorter mark between digits is more
+                                # likely a piece of one (a 4's bar broken off its stem)
 
 
-def minus_sign(mark: Blob, marks: list) -> bool:
-    """Whether a mark is a minus sign before a line of digits, given the other marks."""
+def dash_kind(mark: Blob, marks: list) -> str:
+    """"minus" for a minus sign before a line of digits, "dash" for a hyphen between two digits of
+    one, "" for any other mark, given the other marks."""
     if mark.w < MINUS_FLAT * mark.h:
-        return False
+        return ""
     cy, slack = (mark.y0 + mark.y1) / 2, 0.15 * mark.w
     after = sorted((d for d in marks if d is not mark and d.x0 >= mark.x1 - slack and d.y0 < cy < d.y1
                     and d.h >= 2 * mark.h), key=lambda d: d.x0)[:MINUS_LINE]
     if not after:
-        return False
+        return ""
     top, base = float(np.median([d.y0 for d in after])), float(np.median([d.y1 for d in after]))
     h = base - top
     least, most, thickest = MINUS_SIZE
     # The gap is to the nearest ink of the line, a piece of a digit too.
-    nearest = min(d.x0 for d in marks if d is not mark and d.x0 >= mark.x1 - slack and d.y0 < base and d.y1 > top)
+    line = [d for d in marks if d is not mark and d.y0 < base and d.y1 > top]
+    nearest = min(d.x0 for d in line if d.x0 >= mark.x1 - slack)
     if not (top + 0.25 * h <= cy <= top + 0.75 * h and least * h <= mark.w <= most * h
             and mark.h <= thickest * h and nearest - mark.x1 <= MINUS_GAP * h):
-        return False
-    if _covered(mark, [d for d in marks if d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h]):
-        return False
-    return not any(d.x1 <= mark.x0 + slack and d.h >= 0.5 * h and d.y0 < base and d.y1 > top for d in marks)
+        return ""
+    # It stands in a gap: no mark over or under it (a 7's crossbar drawn apart), nor reaching into
+    # its span (the hat of a 5 drawn apart, which the 5's body reaches under).
+    band = [d for d in marks if d is not mark and d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h]
+    if any(_overlap(d.x0, d.x1, mark.x0, mark.x1) > slack for d in band):
+        return ""
+    if not any(d.x1 <= mark.x0 + slack and d.h >= 0.5 * h for d in line):
+        return "minus"
+    # A hyphen: the nearest mark before it (not a speck) reaches well above its middle. A 5's body,
+    # whose hat was drawn apart, is under the hat; a digit before a hyphen, or a piece of one, is not.
+    previous = max((d for d in line if d.x1 <= mark.x0 + slack and max(d.w, d.h) >= 0.25 * h),
+                   key=lambda d: d.x1)
+    return "dash" if (mark.x0 - previous.x1 <= MINUS_GAP * h and previous.y0 < cy - 0.15 * h
+                      and mark.w >= HYPHEN_LEAST * h) else ""
 
 
 def separator_kind(mark: Blob, marks: list) -> str:
-    """"point", "comma", "minus" or "" for a small mark, given the other marks (digits, or pieces of them)."""
-    if minus_sign(mark, marks):
-        return "minus"
+    """"point", "comma", "minus", "dash" or "" for a small mark, given the other marks (digits, or pieces of them)."""
+    dash = dash_kind(mark, marks)
+    if dash:
+        return dash
     # The line's height, top and baseline: from the marks the mark begins in the lower half of (or
     # just below), near it. The median, since a digit drawn in pieces gives a short mark or two.
     beside = [d for d in marks if d is not mark and d.y0 + 0.5 * d.h <= mark.y0 <= d.y1 + 0.25 * d.h]

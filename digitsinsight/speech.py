@@ -73,7 +73,7 @@ _POINT_WORDS = {"en": {".": "point", ",": "point"}, "de": {".": "Komma", ",": "K
                 "it": {".": "punto", ",": "virgola"}, "pt": {".": "ponto", ",": "vírgula"}}
 _MINUS_WORDS = {"en": "minus", "de": "minus", "fr": "moins", "es": "menos", "it": "meno", "pt": "menos"}
 MARKS = ".,"
-MINUS = "-−"  # a hyphen as typed, or the minus sign proper
+MINUS = "-−"  # a minus sign before a number, or a hyphen between digits: as typed (-) or the sign proper (−)
 _ISO3 = {"eng": "en", "deu": "de", "ger": "de", "fra": "fr", "fre": "fr", "spa": "es", "ita": "it", "por": "pt"}
 
 log = logging.getLogger(__name__)
@@ -268,6 +268,9 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     full stop between them so that every voice pauses. A number may be written as an amount, with
     points and commas between its digits and a minus sign before them (a reading's "written" form):
     see _split_amount for which mark is the decimal one; the fraction is said digit by digit.
+    Groups joined by hyphens (a phone number, a date: "555-1234", "12-05-2026") are said one after
+    the other, each on its own, with a pause (";") between them: "five hundred and fifty-five; one
+    thousand, two hundred and thirty-four", "five, five, five; one, two, three, four".
     mode "number": "0427" -> "zero four hundred and twenty-seven" (leading zeros are spoken);
     "1,250.50" -> "one thousand, two hundred and fifty point five zero"; "-7" -> "minus seven".
     A number longer than MAX_NUMBER_DIGITS is said in groups of three (the last two groups of
@@ -277,7 +280,7 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     mode "digits": "four, two, seven"; "one, point, five".
 
     unsure: the digits the reader doubts, as {index: runner-up digit} or an iterable of indices;
-    an index counts digits only (newlines, spaces, signs, points and commas are not counted).
+    an index counts digits only (newlines, spaces, signs, points, commas and hyphens are not counted).
     In "digits" mode such a digit is said as "maybe two or seven" ("maybe two" without a runner-up).
     In "number" mode the number is said as read and then, for each doubted digit, the number
     with its runner-up: "four hundred and twenty-seven, or maybe four hundred and seventy-seven";
@@ -292,13 +295,14 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     text = "" if text is None else str(text)
     stray = sorted(set(re.sub(r"[0-9.,\s" + re.escape(MINUS) + "]", "", text)))
     if stray:
-        raise SpeechError(f"Only digits (with points or commas between them, and a minus sign before them) "
-                          f"can be spoken; the text also holds {''.join(stray[:10])!r}.")
+        raise SpeechError(f"Only digits (with points, commas or hyphens between them, and a minus sign before "
+                          f"them) can be spoken; the text also holds {''.join(stray[:10])!r}.")
     numbers = text.split()
-    loose = [n for n in numbers if not re.fullmatch(f"[{re.escape(MINUS)}]?" + r"[0-9]+(?:[.,][0-9]+)*", n)]
+    dash = f"[{re.escape(MINUS)}]"
+    loose = [n for n in numbers if not re.fullmatch(f"{dash}?[0-9]+(?:[.,]?[0-9]+|{dash}[0-9]+)*", n)]
     if loose:
-        raise SpeechError(f"A point or comma must stand between two digits, and a minus sign before them, "
-                          f"as in -1,250.50; not {loose[0][:20]!r}.")
+        raise SpeechError(f"A point, comma or hyphen must stand between two digits, and a minus sign before "
+                          f"them, as in -1,250.50 or 555-1234; not {loose[0][:20]!r}.")
     digits_only = [re.sub(r"[^0-9]", "", n) for n in numbers]
     n_digits = sum(map(len, digits_only))
     if n_digits == 0:
@@ -308,29 +312,44 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     doubts = _unsure_map(unsure, "".join(digits_only))
 
     said, start = [], 0
-    for number, digits in zip(numbers, digits_only):
-        whole, fraction, _ = _split_amount(number.lstrip(MINUS), language)
-        long = mode == "number" and len(whole) > MAX_NUMBER_DIGITS
-        if long and fraction is not None:
-            chunks, chunk_mode = [number], "digits"
-        elif long:
-            chunks, at = [], 0
-            for size in _groups(len(digits)):
-                chunks.append(digits[at:at + size])
-                at += size
-            chunks[0] = (number[0] if number[0] in MINUS else "") + chunks[0]  # the sign, if any
-            chunk_mode = mode
-        else:
-            chunks, chunk_mode = [number], mode
-        parts, offset = [], start
-        for chunk in chunks:
-            size = sum(c.isdigit() for c in chunk)
-            chunk_doubts = {i - offset: o for i, o in doubts.items() if offset <= i < offset + size}
-            parts.append(_say_chunk(chunk, language, chunk_mode, chunk_doubts))
-            offset += size
-        said.append(", ".join(parts))
-        start += len(digits)
+    for number in numbers:
+        # Groups joined by hyphens (a phone number, a date: "555-1234") are said one after the other,
+        # each as a number of its own (or digit by digit), the sign with the first.
+        sign = number[0] if number[0] in MINUS else ""
+        groups = re.split(dash, number[len(sign):])
+        groups[0] = sign + groups[0]
+        parts = []
+        for group in groups:
+            parts.append(_say_group(group, language, mode, doubts, start))
+            start += sum(c.isdigit() for c in group)
+        said.append("; ".join(parts))
     return ". ".join(said)
+
+
+def _say_group(number: str, language: str, mode: str, doubts: dict, start: int) -> str:
+    """One number (or one hyphen-joined group of one) whose first digit is digit `start` of the text;
+    `doubts` holds the text's unsure digits. A long one is said in groups of three."""
+    digits = re.sub(r"[^0-9]", "", number)
+    whole, fraction, _ = _split_amount(number.lstrip(MINUS), language)
+    long = mode == "number" and len(whole) > MAX_NUMBER_DIGITS
+    if long and fraction is not None:
+        chunks, chunk_mode = [number], "digits"
+    elif long:
+        chunks, at = [], 0
+        for size in _groups(len(digits)):
+            chunks.append(digits[at:at + size])
+            at += size
+        chunks[0] = (number[0] if number[0] in MINUS else "") + chunks[0]  # the sign, if any
+        chunk_mode = mode
+    else:
+        chunks, chunk_mode = [number], mode
+    parts, offset = [], start
+    for chunk in chunks:
+        size = sum(c.isdigit() for c in chunk)
+        chunk_doubts = {i - offset: o for i, o in doubts.items() if offset <= i < offset + size}
+        parts.append(_say_chunk(chunk, language, chunk_mode, chunk_doubts))
+        offset += size
+    return ", ".join(parts)
 
 
 def unsure_from_reading(reading) -> dict:

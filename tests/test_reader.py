@@ -952,6 +952,40 @@ def test_amounts_with_points_and_commas_read_their_digits_and_show_them_as_writt
     assert sum(len(read_number(s.image).lines) > 1 for s in commas) >= len(commas) // 2
 
 
+def test_hyphenated_numbers_read_their_digits_and_show_them_with_their_hyphens():
+    # Phone numbers, dates and codes in groups joined by hyphens (bench/synth.py, MNIST test digits).
+    # Before, each hyphen was left out as "a mark that does not look like a digit".
+    from digitsinsight import speech
+    from digitsinsight.present import number_html
+
+    samples = make_set("hyphenated", 30, seed=13)
+    readings = [read_number(s.image) for s in samples]
+    assert np.mean([r.text == s.text for r, s in zip(readings, samples)]) >= 0.9
+    as_written = [r.to_dict()["written"] == s.meta["written"] for r, s in zip(readings, samples)]
+    assert np.mean(as_written) >= 0.9
+    for r, s, ok in zip(readings, samples, as_written):
+        if ok:
+            assert r.to_dict()["number"] == s.text and f"Written as {s.meta['written']}" in " ".join(r.warnings)
+            assert f">{s.meta['written']}</div>" in number_html(r)
+            assert " ".join(r.warnings).count("does not look like a digit") == 0
+            # said group by group: as many numbers as groups, a pause between them
+            assert speech.number_words(r.to_dict()["written"]).count(";") == s.meta["written"].count("-")
+
+    # Drawn on a transparent sketchpad: MNIST test digits 3 7 - 5 2, with a thin and a thick brush.
+    from bench.synth import default_pool, digit_strokes, draw_strokes
+    pool = default_pool()
+    for brush in (4, 18):
+        mask = np.zeros((420, 1300), np.uint8)
+        for x, digit in ((60, 3), (300, 7), (660, 5), (900, 2)):
+            idx = int(pool.by_digit[digit][0])
+            draw_strokes(mask, [p * 2.5 + (x, 60) for p in digit_strokes(pool.images[idx], digit)], brush)
+        draw_strokes(mask, [np.array([[550.0, 210.0], [640.0, 205.0]])], brush)
+        sketch = np.zeros(mask.shape + (4,), np.uint8)
+        sketch[..., 3] = mask
+        reading = read_number(sketch)
+        assert reading.text == "3752" and reading.to_dict()["written"] == "37-52", brush
+
+
 def test_a_point_or_comma_is_told_from_pieces_of_digits_and_specks():
     from digitsinsight.segment import find_marks
 
@@ -1001,7 +1035,7 @@ def test_a_minus_sign_is_written_before_the_number():
         assert reading.text == "37" and reading.to_dict()["written"] == "-37", brush
 
 
-def test_a_dash_that_is_no_minus_sign_is_not_written_as_one():
+def test_a_dash_is_a_minus_sign_before_the_digits_and_a_hyphen_between_them():
     from digitsinsight.segment import find_marks
 
     # Strokes 100 px tall (y 50-150), and dashes: before the first ("-1234"), between two of them
@@ -1015,7 +1049,9 @@ def test_a_dash_that_is_no_minus_sign_is_not_written_as_one():
         return [s.kind for s in find_marks((img < 128).astype(np.uint8))[3]]
 
     assert separators(((120, 100), (170, 100))) == ["minus"]
-    assert separators(((335, 100), (385, 100))) == []
+    assert separators(((335, 100), (385, 100))) == ["dash"]
+    assert separators(((120, 100), (170, 100)), ((335, 100), (385, 100))) == ["minus", "dash"]
+    assert separators(((335, 100), (350, 100))) == []  # too short for a hyphen: a 4's bar broken off, say
     assert separators(((570, 100), (620, 100))) == []
     assert separators(((120, 58), (170, 58))) == []
     assert separators(((120, 142), (170, 142))) == []
@@ -1024,6 +1060,11 @@ def test_a_dash_that_is_no_minus_sign_is_not_written_as_one():
     assert separators(seven[1], first=seven[0]) == []  # the 7 alone
     assert separators(seven[1], ((165, 100), (195, 100)), first=seven[0]) == []
     assert separators(seven[1], ((95, 100), (135, 100)), first=seven[0]) == ["minus"]  # "-7"
+    # A 5 written small after the 1 at 200, its hat drawn apart level with the line's middle: the
+    # 5's body reaches under the hat, or lies below and left of it. Neither hat is a hyphen.
+    body = ((330, 105), (330, 125)), ((330, 125), (345, 150))
+    assert separators(body[0], body[1], ((325, 100), (375, 100)), first=((230, 50), (230, 150))) == []
+    assert separators(body[0], body[1], ((352, 100), (392, 100)), first=((230, 50), (230, 150))) == []
 
 
 def test_a_minus_sign_is_written_once_before_the_line_it_stands_before():
@@ -1041,3 +1082,7 @@ def test_a_minus_sign_is_written_once_before_the_line_it_stands_before():
     assert written_text(digits, [minus], 1.0, 0, 0, (400, 200)) == "-75\n5"
     assert written_text(digits, [Separator("minus", Blob(200, 80, 240, 90))], 1.0, 0, 0, (400, 200)) == "75\n-5"
     assert written_text(digits, [Separator("minus", Blob(40, 10, 80, 20))], 1.0, 0, 0, (400, 200)) == "75\n5"
+    # A hyphen between the 7 and the 5 of the first line; between no two digits of a line, it is left out.
+    hyphen = Separator("dash", Blob(141, 82, 149, 86))
+    assert written_text(digits, [minus, hyphen], 1.0, 0, 0, (400, 200)) == "-7-5\n5"
+    assert written_text(digits, [Separator("dash", Blob(250, 82, 280, 86))], 1.0, 0, 0, (400, 200)) == "75\n5"

@@ -159,6 +159,19 @@ def test_a_minus_sign_is_said():
     assert speech.number_words("-1234567890123456").startswith("minus one hundred and twenty-three, four hundred")
 
 
+def test_hyphenated_groups_are_said_one_after_the_other():
+    # A phone number, a date: each group on its own, a pause (";") between groups; a comma stays the
+    # pause inside a number ("one thousand, two hundred"), so the groups are still heard apart.
+    assert speech.number_words("555-1234") == "five hundred and fifty-five; one thousand, two hundred and thirty-four"
+    assert speech.number_words("555-1234", mode="digits") == "five, five, five; one, two, three, four"
+    assert speech.number_words("12-05-2026", "de") == "zwölf; null fünf; zweitausendsechsundzwanzig"
+    assert speech.number_words("-12−34") == "minus twelve; thirty-four"
+    assert speech.number_words("555-1234", unsure={3: "7"}) == (
+        "five hundred and fifty-five; one thousand, two hundred and thirty-four, "
+        "or maybe seven thousand, two hundred and thirty-four")
+    assert speech.number_words("12-34\n5", mode="digits", unsure={4: "6"}) == "one, two; three, four. maybe five or six"
+
+
 def test_doubts_in_an_amount_count_its_digits_only():
     assert speech.number_words("1,250.50", mode="digits", unsure={1: "7"}) == (
         "one, maybe two or seven, five, zero, point, five, zero")
@@ -194,8 +207,9 @@ def test_unsure_digits_from_a_reading():
     ("", "no digits"), ("  \n ", "no digits"), (None, "no digits"),
     ("42a", "Only digits"), ("+4", "Only digits"), ("٤٢", "Only digits"), ("4/2", "Only digits"),
     ("4..2", "between two digits"), (".5", "between two digits"), ("4.", "between two digits"),
-    ("1 , 2", "between two digits"), (",", "between two digits"), ("4-2", "minus sign before"),
+    ("1 , 2", "between two digits"), (",", "between two digits"), ("4--2", "hyphen must stand"),
     ("--4", "minus sign before"), ("- 4", "minus sign before"), ("4-", "minus sign before"),
+    ("4.-2", "between two digits"), ("4-.2", "between two digits"),
     ("1" * (speech.MAX_SPOKEN_DIGITS + 1), "Too long"),
 ])
 def test_text_that_cannot_be_said(text, message):

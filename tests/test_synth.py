@@ -75,7 +75,7 @@ def test_labels_and_boxes_consistent(kind, small_sets):
             centres = [(b[0] + b[2]) / 2 for b in line]
             assert all(c1 < c2 for c1, c2 in zip(centres, centres[1:])), (s.text, line)
         if kind != "negative":
-            assert 1 <= max(len(t) for t in s.text.split("\n")) <= 8
+            assert 1 <= max(len(t) for t in s.text.split("\n")) <= (10 if kind == "hyphenated" else 8)
 
 
 def test_boxes_sit_on_ink(small_sets):
@@ -178,6 +178,25 @@ def test_punctuated_amounts_are_written_with_points_and_commas(pool):
     assert {"." in s.meta["written"] for s in samples} == {True, False}
     signs = [synth.make_sample("punctuated", i, seed=6, pool=pool).meta["written"][0] == "-" for i in range(200)]
     assert 25 <= sum(signs) <= 55  # one in five is signed: 40 expected
+
+
+def test_hyphenated_numbers_are_written_in_groups_with_a_dash_between(pool):
+    samples = synth.make_set("hyphenated", 40, seed=5, pool=pool)
+    for s in samples:
+        groups = s.meta["written"].split("-")
+        assert tuple(map(len, groups)) in synth.HYPHEN_GROUPS and "".join(groups) == s.text
+        assert len(s.boxes) == len(s.text)
+        # Between the last digit of each group and the next: a dash level with their middle, no higher
+        # than the digits' middle half, and clear of both.
+        ends = np.cumsum([len(g) for g in groups])[:-1]
+        for e in ends:
+            (_, ay0, ax1, ay1), (bx0, by0, _, by1) = s.boxes[e - 1], s.boxes[e]
+            top, bottom = max(ay0, by0), min(ay1, by1)
+            ink = s.image[top:bottom, ax1:bx0].min(axis=2) < 128
+            rows = np.flatnonzero(ink.any(axis=1))
+            assert ink.any() and 0.2 < rows.mean() / (bottom - top) < 0.8
+            assert rows.max() - rows.min() < 0.35 * (bottom - top)  # a flat dash, not a digit
+    assert len({tuple(map(len, s.meta["written"].split("-"))) for s in samples}) >= 5
 
 
 def test_printed(small_sets):
