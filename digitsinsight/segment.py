@@ -140,10 +140,10 @@ SEPARATOR_SIZE = (0.06, 0.3, 0.7)  # least and most size of a point, most height
 # drawn in pieces (a 5's hat, a broken 7) gives a piece or two.
 MINUS_GAP = 1.0
 MINUS_FLAT = 2.0                # at least this many times as wide as it is thick
-MINUS_SIZE = (0.2, 1.2, 0.3)    # least and most width, most thickness (x the line's height)
+# Least and most width, most thickness (its ink per column, as a tilted dash's box is taller), times
+# the line's height. Shorter marks are specks or pieces of digits (a 4's bar broken off its stem).
+MINUS_SIZE = (0.3, 1.2, 0.3)
 MINUS_LINE = 4                  # the line's height is measured on this many marks next to it
-HYPHEN_LEAST = 0.3              # a hyphen is at least this wide: a shorter mark between digits is more
-                                # likely a piece of one (a 4's bar broken off its stem)
 
 
 def dash_kind(mark: Blob, marks: list) -> str:
@@ -163,21 +163,20 @@ def dash_kind(mark: Blob, marks: list) -> str:
     line = [d for d in marks if d is not mark and d.y0 < base and d.y1 > top]
     nearest = min(d.x0 for d in line if d.x0 >= mark.x1 - slack)
     if not (top + 0.25 * h <= cy <= top + 0.75 * h and least * h <= mark.w <= most * h
-            and mark.h <= thickest * h and nearest - mark.x1 <= MINUS_GAP * h):
+            and mark.area / mark.w <= thickest * h and nearest - mark.x1 <= MINUS_GAP * h):
         return ""
-    # It stands in a gap: no mark over or under it (a 7's crossbar drawn apart), nor reaching into
-    # its span (the hat of a 5 drawn apart, which the 5's body reaches under).
+    # It stands in a gap: no mark over or under it (a 7's crossbar drawn apart), nor reaching into its span.
     band = [d for d in marks if d is not mark and d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h]
     if any(_overlap(d.x0, d.x1, mark.x0, mark.x1) > slack for d in band):
         return ""
     if not any(d.x1 <= mark.x0 + slack and d.h >= 0.5 * h for d in line):
         return "minus"
-    # A hyphen: the nearest mark before it (not a speck) reaches well above its middle. A 5's body,
-    # whose hat was drawn apart, is under the hat; a digit before a hyphen, or a piece of one, is not.
+    # A hyphen, at most MINUS_GAP from the nearest mark before it (not a speck). Unless that mark
+    # runs on under it with its top below the dash's middle: a 5's body, whose hat was drawn apart.
     previous = max((d for d in line if d.x1 <= mark.x0 + slack and max(d.w, d.h) >= 0.25 * h),
                    key=lambda d: d.x1)
-    return "dash" if (mark.x0 - previous.x1 <= MINUS_GAP * h and previous.y0 < cy - 0.15 * h
-                      and mark.w >= HYPHEN_LEAST * h) else ""
+    hat = previous.x1 >= mark.x0 - 0.05 * h and previous.y0 >= cy - 0.15 * h
+    return "dash" if mark.x0 - previous.x1 <= MINUS_GAP * h and not hat else ""
 
 
 def separator_kind(mark: Blob, marks: list) -> str:
