@@ -140,8 +140,9 @@ SEPARATOR_SIZE = (0.06, 0.3, 0.7)  # least and most size of a point, most height
 # drawn in pieces (a 5's hat, a broken 7) gives a piece or two.
 MINUS_GAP = 1.0
 MINUS_FLAT = 2.0                # at least this many times as wide as it is thick
-# Least and most width, most thickness (its ink per column, as a tilted dash's box is taller), times
-# the line's height. Shorter marks are specks or pieces of digits (a 4's bar broken off its stem).
+# Least and most width, most thickness, times the line's height. Shorter marks are specks or pieces of
+# digits (a 4's bar broken off its stem). A minus sign's box is that thin; a hyphen, with a digit on
+# each side to vouch for it, may be tilted, and its thickness is its ink per column.
 MINUS_SIZE = (0.3, 1.2, 0.3)
 MINUS_LINE = 4                  # the line's height is measured on this many marks next to it
 
@@ -170,7 +171,7 @@ def dash_kind(mark: Blob, marks: list) -> str:
     if any(_overlap(d.x0, d.x1, mark.x0, mark.x1) > slack for d in band):
         return ""
     if not any(d.x1 <= mark.x0 + slack and d.h >= 0.5 * h for d in line):
-        return "minus"
+        return "minus" if mark.h <= thickest * h else ""
     # A hyphen, at most MINUS_GAP from the nearest mark before it (not a speck). Unless that mark
     # runs on under it with its top below the dash's middle: a 5's body, whose hat was drawn apart.
     previous = max((d for d in line if d.x1 <= mark.x0 + slack and max(d.w, d.h) >= 0.25 * h),
