@@ -64,7 +64,8 @@ def clean_label(text) -> str:
              for line in str(text).strip().splitlines()]
     lines = [line for line in lines if line]
     if not lines or not all(line.isascii() and line.isdigit() for line in lines):
-        raise CorrectionError("Type the number with the digits 0-9 only (no letters; a minus sign before them is fine).")
+        raise CorrectionError("Type the number with the digits 0-9 only (no letters; a minus sign before them, "
+                              "or hyphens between them, are fine).")
     if sum(map(len, lines)) > MAX_LABEL_DIGITS:
         raise CorrectionError(f"That is more than {MAX_LABEL_DIGITS} digits; a correction is one number.")
     return "\n".join(lines)

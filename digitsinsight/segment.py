@@ -166,14 +166,15 @@ def dash_kind(mark: Blob, marks: list) -> str:
     if not (top + 0.25 * h <= cy <= top + 0.75 * h and least * h <= mark.w <= most * h
             and mark.area / mark.w <= thickest * h and nearest - mark.x1 <= MINUS_GAP * h):
         return ""
-    # It stands in a gap: no mark over or under it (a 7's crossbar drawn apart), nor reaching into its span.
+    # It stands in a gap: no mark over or under it (a 7's crossbar drawn apart), nor reaching into its
+    # span by more than `slack` (a 5's hat drawn apart, over the end of the 5's body).
     band = [d for d in marks if d is not mark and d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h]
     if any(_overlap(d.x0, d.x1, mark.x0, mark.x1) > slack for d in band):
         return ""
     if not any(d.x1 <= mark.x0 + slack and d.h >= 0.5 * h for d in line):
         return "minus" if mark.h <= thickest * h else ""
-    # A hyphen, at most MINUS_GAP from the nearest mark before it (not a speck). Unless that mark
-    # runs on under it with its top below the dash's middle: a 5's body, whose hat was drawn apart.
+    # A hyphen, at most MINUS_GAP from the nearest mark before it (not a speck). Unless that mark ends
+    # at or under the dash's start with its top below the dash's middle: a 5's body, whose hat was drawn apart.
     previous = max((d for d in line if d.x1 <= mark.x0 + slack and max(d.w, d.h) >= 0.25 * h),
                    key=lambda d: d.x1)
     hat = previous.x1 >= mark.x0 - 0.05 * h and previous.y0 >= cy - 0.15 * h

@@ -270,7 +270,8 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     see _split_amount for which mark is the decimal one; the fraction is said digit by digit.
     Groups joined by hyphens (a phone number, a date: "555-1234", "12-05-2026") are said one after
     the other, each on its own, with a pause (";") between them: "five hundred and fifty-five; one
-    thousand, two hundred and thirty-four", "five, five, five; one, two, three, four".
+    thousand, two hundred and thirty-four", "five, five, five; one, two, three, four". A doubted
+    digit's alternative repeats its group only: "twelve; thirty-four, or maybe seventy-four".
     mode "number": "0427" -> "zero four hundred and twenty-seven" (leading zeros are spoken);
     "1,250.50" -> "one thousand, two hundred and fifty point five zero"; "-7" -> "minus seven".
     A number longer than MAX_NUMBER_DIGITS is said in groups of three (the last two groups of
@@ -299,7 +300,8 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
                           f"them) can be spoken; the text also holds {''.join(stray[:10])!r}.")
     numbers = text.split()
     dash = f"[{re.escape(MINUS)}]"
-    loose = [n for n in numbers if not re.fullmatch(f"{dash}?[0-9]+(?:[.,]?[0-9]+|{dash}[0-9]+)*", n)]
+    # Each mark between two runs of digits; no nested repeats, which backtrack for ages on "1111…1-".
+    loose = [n for n in numbers if not re.fullmatch(f"{dash}?[0-9]+(?:[.,{re.escape(MINUS)}][0-9]+)*", n)]
     if loose:
         raise SpeechError(f"A point, comma or hyphen must stand between two digits, and a minus sign before "
                           f"them, as in -1,250.50 or 555-1234; not {loose[0][:20]!r}.")
@@ -327,8 +329,8 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
 
 
 def _say_group(number: str, language: str, mode: str, doubts: dict, start: int) -> str:
-    """One number (or one hyphen-joined group of one) whose first digit is digit `start` of the text;
-    `doubts` holds the text's unsure digits. A long one is said in groups of three."""
+    """One number, or one group of a hyphenated number, whose first digit is digit `start` of the
+    text; `doubts` holds the text's unsure digits. A long one is said in groups of three."""
     digits = re.sub(r"[^0-9]", "", number)
     whole, fraction, _ = _split_amount(number.lstrip(MINUS), language)
     long = mode == "number" and len(whole) > MAX_NUMBER_DIGITS

@@ -1052,6 +1052,9 @@ def test_a_dash_is_a_minus_sign_before_the_digits_and_a_hyphen_between_them():
     assert separators(((335, 100), (385, 100))) == ["dash"]
     assert separators(((120, 100), (170, 100)), ((335, 100), (385, 100))) == ["minus", "dash"]
     assert separators(((335, 100), (350, 100))) == []  # too short for a hyphen: a 4's bar broken off, say
+    # A tilted hyphen's box is taller than a minus sign's may be; its ink per column is what counts.
+    assert separators(((325, 113), (395, 87))) == ["dash"]
+    assert separators(((100, 113), (170, 87))) == []
     assert separators(((570, 100), (620, 100))) == []
     assert separators(((120, 58), (170, 58))) == []
     assert separators(((120, 142), (170, 142))) == []
