@@ -116,8 +116,8 @@ def to_markdown(s: dict) -> str:
             demo = r["typical_demo_exact_match"]
             gain = f"{r['exact_match'] / demo:.1f}x" if demo else "∞"
             target = f"{100 * r['target']:.1f}%" if r.get("target") else ""
-            marks = r.get("written_label", "sign, points and commas in place")
-            name = r["set"] + (f" (as written, {marks}: {100 * r['written_match']:.1f}%)" if "written_match" in r else "")
+            name = r["set"] + (f" (as written, {r['written_label']}: {100 * r['written_match']:.1f}%)"
+                               if "written_match" in r else "")
             L.append(f"| {name} | {r['images']} | {100 * r['exact_match']:.1f}% | {100 * demo:.1f}% | {gain} | "
                      f"{target} | {100 * r['confident_wrong']:.1f}% | {r['p50_ms']:.0f} / "
                      f"{r['p95_ms']:.0f} |")

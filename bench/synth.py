@@ -515,10 +515,13 @@ def hyphenated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
     return _marked_number(rng, pool, "-".join(digits[i:j] for i, j in zip(cuts, cuts[1:])), "hyphenated")
 
 
-def _dash(rng, alpha, x, y, length, pen) -> None:
-    """A hand-drawn dash from x, `length` long, at height y, a little tilted."""
+def _dash(rng, alpha, x, h, base, pen) -> int:
+    """A hand-drawn dash from x, level with the middle of digits `h` tall standing on `base`, a little
+    tilted (a minus sign or a hyphen). -> its length."""
+    length, y = h * rng.uniform(0.3, 0.6), base - h * rng.uniform(0.4, 0.6)
     tilt = length * rng.uniform(-0.1, 0.1)
     cv2.line(alpha, (x, int(y + tilt)), (x + int(length), int(y - tilt)), 1.0, pen, cv2.LINE_AA)
+    return int(length)
 
 
 def _marked_number(rng, pool, written: str, kind: str, sign_p: float = 0.0) -> Sample:
@@ -535,9 +538,7 @@ def _marked_number(rng, pool, written: str, kind: str, sign_p: float = 0.0) -> S
     alpha = np.zeros((int(round(h * 1.6)) + base, W), np.float32)
     x, boxes, indices = 0, [], []
     if signed:
-        length, y = h * sign_rng.uniform(0.3, 0.6), base - h * sign_rng.uniform(0.4, 0.6)
-        _dash(sign_rng, alpha, pen, y, length, pen)
-        x = 2 * pen + int(length) + int(round(sign_rng.uniform(0.15, 0.45) * h))
+        x = 2 * pen + _dash(sign_rng, alpha, pen, h, base, pen) + int(round(sign_rng.uniform(0.15, 0.45) * h))
     for ch in written:
         if ch.isdigit():
             patch, idx = _digit_patch(rng, pool, int(ch), h * rng.uniform(0.95, 1.05))
@@ -558,9 +559,7 @@ def _marked_number(rng, pool, written: str, kind: str, sign_p: float = 0.0) -> S
             cv2.line(alpha, (x + pen, base - pen // 2), (x, base + tail), 1.0, pen, cv2.LINE_AA)
             x += pen + pen // 2
         else:  # a hyphen
-            length, y = h * rng.uniform(0.3, 0.6), base - h * rng.uniform(0.4, 0.6)
-            _dash(rng, alpha, x + pen, y, length, pen)
-            x += 2 * pen + int(length)
+            x += 2 * pen + _dash(rng, alpha, x + pen, h, base, pen)
         x += int(round(rng.uniform(0.15, 0.35) * h))
     ys, xs = np.nonzero(alpha > 0.02)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1

@@ -487,6 +487,9 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
                    written if written != text else "")
 
 
+WRITTEN_MARK = {"point": ".", "comma": ",", "dash": "-"}  # a Separator between digits, as written
+
+
 def written_text(digits: list, separators: list, scale: float, ox: float, oy: float, size: tuple) -> str:
     """The digits line by line, with the points, commas and hyphens found between them and a minus
     sign before them (segment.Separator) put back where they were written; a point, comma or hyphen
@@ -508,7 +511,7 @@ def written_text(digits: list, separators: list, scale: float, ox: float, oy: fl
             for i, (a, b) in enumerate(zip(line, line[1:])):
                 top, bottom = min(a.box[1], b.box[1]), max(a.box[3], b.box[3])
                 if (a.box[0] + a.box[2]) / 2 < cx < (b.box[0] + b.box[2]) / 2 and top <= cy <= bottom + (bottom - top):
-                    after[k, i] = {"comma": ",", "dash": "-"}.get(sep.kind, ".")
+                    after[k, i] = WRITTEN_MARK[sep.kind]
     return "\n".join(after.get((k, -1), "") + "".join(str(d.digit) + after.get((k, i), "")
                                                     for i, d in enumerate(by_line[k]))
                      for k in sorted(by_line))

@@ -66,10 +66,10 @@ def _overlap(a0, a1, b0, b1) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
 
-def _covered(mark: "Blob", others: list) -> bool:
-    """Another mark lies over or under this one (across a third of its width or more): the mark is a
+def _covered(mark: "Blob", others: list, share: float = 0.3) -> bool:
+    """Another mark lies over or under this one (across more than `share` of its width): the mark is a
     piece of a digit (a 7's foot or crossbar drawn apart), not punctuation beside it."""
-    return any(d is not mark and _overlap(d.x0, d.x1, mark.x0, mark.x1) > 0.3 * mark.w for d in others)
+    return any(d is not mark and _overlap(d.x0, d.x1, mark.x0, mark.x1) > share * mark.w for d in others)
 
 
 def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
@@ -167,9 +167,8 @@ def dash_kind(mark: Blob, marks: list) -> str:
             and mark.area / mark.w <= thickest * h and nearest - mark.x1 <= MINUS_GAP * h):
         return ""
     # It stands in a gap: no mark over or under it (a 7's crossbar drawn apart), nor reaching into its
-    # span by more than `slack` (a 5's hat drawn apart, over the end of the 5's body).
-    band = [d for d in marks if d is not mark and d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h]
-    if any(_overlap(d.x0, d.x1, mark.x0, mark.x1) > slack for d in band):
+    # span by more than 0.15 of its width (a 5's hat drawn apart, over the end of the 5's body).
+    if _covered(mark, [d for d in marks if d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h], share=0.15):
         return ""
     if not any(d.x1 <= mark.x0 + slack and d.h >= 0.5 * h for d in line):
         return "minus" if mark.h <= thickest * h else ""

@@ -144,8 +144,8 @@ def bench_section(summary: dict | None) -> str:
             lines.append(f"| images with no digits | {100 * (1 - r['confident_wrong']):.1f}% rejected or flagged unsure "
                          f"| | {r['p50_ms']:.0f} ms |")
         else:
-            marks = r.get("written_label", "sign, points and commas in place")
-            name = r["set"] + (f" (as written, {marks}: {100 * r['written_match']:.1f}%)" if "written_match" in r else "")
+            name = r["set"] + (f" (as written, {r['written_label']}: {100 * r['written_match']:.1f}%)"
+                               if "written_match" in r else "")
             lines.append(f"| {name} | {100 * r['exact_match']:.1f}% | {100 * r['typical_demo_exact_match']:.1f}% | "
                          f"{r['p50_ms']:.0f} ms |")
     speed = summary.get("digits_per_second", {})
