@@ -1,8 +1,8 @@
 """python -m bench.examples: make the app's example images in examples/.
 
 Drawn numbers (sketched MNIST test digits side by side on a wide canvas, as on the app's
-sketchpad), photos of numbers on paper (the hard set's conditions), a scan and printed
-digits, all from bench/synth.py and so from MNIST *test* digits only. Candidates are
+sketchpad), photos of numbers on paper (the hard set's conditions), a scan, printed
+digits and a date written with slashes, all from bench/synth.py and so from MNIST *test* digits only. Candidates are
 generated from fixed seeds and the first ones the reader reads right are kept: the gallery
 shows what the reader does, while bench/reader.py measures how often it does it.
 examples/examples.json records each file's true number.
@@ -18,7 +18,17 @@ from .synth import REPO_ROOT, DigitPool, default_pool, make_sample, sketch_digit
 
 OUT = REPO_ROOT / "examples"
 WANTED = [("drawn", 2, "A number drawn with the mouse"), ("hard", 3, "A photo of a number on paper"),
-          ("clean", 1, "A scanned number"), ("printed", 1, "Printed digits")]
+          ("clean", 1, "A scanned number"), ("printed", 1, "Printed digits"), ("dated", 1, "A date written with slashes")]
+
+
+def plausible_date(written: str) -> bool:
+    """A day and a month that exist, in a date written d/m/y or y/m/d ("14/13/4257" makes an odd example)."""
+    groups = written.split("/")
+    if len(groups) != 3:
+        return False
+    if len(groups[0]) == 4:
+        groups = groups[::-1]
+    return 1 <= int(groups[0]) <= 31 and 1 <= int(groups[1]) <= 12
 
 
 def drawn_number(seed: int, pool: DigitPool, length: int) -> tuple:
@@ -60,23 +70,28 @@ def main(argv=None) -> int:
     for kind, count, caption in WANTED:
         kept, seed = 0, 0
         while kept < count and seed < 200:
+            written = None  # the number as written, where it has marks besides digits
             if kind == "drawn":
                 image, text = drawn_number(seed, pool, length=3 + seed % 3)
             else:
                 s = make_sample(kind, seed, seed=7, pool=pool)
-                image, text = s.image, s.text
+                image, text, written = s.image, s.text, s.meta.get("written")
             seed += 1
-            if len(text.replace("\n", "")) < (4 if kind == "hard" else 1):
+            if len(text.replace("\n", "")) < (4 if kind in ("hard", "dated") else 1):
                 continue  # a photo of one digit makes a dull example
-            if digitsinsight.read_number(image, model).text != text:
+            if kind == "dated" and not plausible_date(written):
+                continue
+            reading = digitsinsight.read_number(image, model)
+            if reading.text != text or (written and reading.to_dict()["written"] != written):
                 continue
             kept += 1
             name = f"{kind}-{kept}.png"
             Image.fromarray(image).save(args.out / name, optimize=True)
-            made.append({"file": name, "number": text, "kind": kind, "caption": caption, "seed": seed - 1})
+            made.append({"file": name, "number": text, "kind": kind, "caption": caption, "seed": seed - 1}
+                        | ({"written": written} if written else {}))
     (args.out / "examples.json").write_text(json.dumps(made, indent=1) + "\n")
     for m in made:
-        print(f"{m['file']}: {m['number']!r} ({m['caption']})")
+        print(f"{m['file']}: {m.get('written', m['number'])!r} ({m['caption']})")
     return 0
 
 

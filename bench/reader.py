@@ -9,8 +9,9 @@ share read as confidently wrong, p50/p95 latency of read_number with the model l
 and, side by side on the same images, a "typical demo" reader (whole image resized to
 28x28, one digit, no segmentation). On the negative set (no digits at all) it reports how
 often a confident number is returned; on the punctuated set (amounts written with a decimal point
-or thousands commas, one in five with a minus sign) and the hyphenated set (phone numbers, dates and
-codes in groups joined by hyphens) also how often the number as written, its marks in place, is right.
+or thousands commas, one in five with a minus sign), the hyphenated set (phone numbers, dates and
+codes in groups joined by hyphens) and the dated set (dates and fractions in groups joined by
+slashes) also how often the number as written, its marks in place, is right.
 Writes bench/results/reader.json and reader.md.
 
 --model reads with another classifier (a freshly trained weights/ folder, say) while the split
@@ -35,10 +36,11 @@ from digitsinsight.image import load_image
 from digitsinsight.reader import classify
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SETS = ("clean", "hard", "sketch", "printed", "negative", "punctuated", "hyphenated")
+SETS = ("clean", "hard", "sketch", "printed", "negative", "punctuated", "hyphenated", "dated")
 TARGETS = {"clean": 0.99, "hard": 0.95, "sketch": 0.995, "printed": 0.99}
 # Sets written with marks besides digits (meta["written"]), and what "right as written" asks of them.
-WRITTEN = {"punctuated": "sign, points and commas in place", "hyphenated": "hyphens in place"}
+WRITTEN = {"punctuated": "sign, points and commas in place", "hyphenated": "hyphens in place",
+           "dated": "slashes in place"}
 
 
 def typical_demo(image, model) -> str:

@@ -42,6 +42,11 @@ punctuated  a clean number of at most 8 digits written as an amount, with thousa
 hyphenated  a clean number of 5-10 digits in groups joined by hyphens, as phone numbers, dates and
           postcodes are written ("555-1234", "12-05-2026", "12345-6789"): `meta["written"]` is the
           number as written, `text` its digits.
+dated     a clean number of 2-8 digits in groups joined by slashes, as dates and fractions are written
+          ("12/05/2026", "2026/5/12", "3/4"): a hand-drawn stroke leaning right 15-40 deg from upright,
+          its ink 0.9-1.4 times as tall as the digits, its foot from a little above their baseline to
+          a quarter of their height below it; one writer's slashes alike (+-3 deg, +-5% in height).
+          `meta["written"]` is the number as written, `text` its digits.
 
 Boxes are per digit (x0, y0, x1, y1), x1/y1 exclusive, the tight box of the digit's ink
 (alpha >= 0.25) after every geometric transform, in reading order (lines top to bottom,
@@ -67,7 +72,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("clean", "hard", "sketch", "printed", "negative", "punctuated", "hyphenated")  # new kinds go last: seeds follow the index
+KINDS = ("clean", "hard", "sketch", "printed", "negative", "punctuated", "hyphenated", "dated")  # new kinds go last: seeds follow the index
 INK_T = 0.25  # alpha at or above which a pixel counts as ink (boxes, touching)
 
 
@@ -75,7 +80,7 @@ INK_T = 0.25  # alpha at or above which a pixel counts as ink (boxes, touching)
 class Sample:
     image: np.ndarray  # uint8 HxWx3 RGB, or HxWx4 RGBA for transparent canvases
     text: str  # digits; lines joined by "\n"; "" for negatives
-    kind: str  # clean | hard | sketch | printed | negative | punctuated | hyphenated
+    kind: str  # clean | hard | sketch | printed | negative | punctuated | hyphenated | dated
     meta: dict = field(default_factory=dict)  # what was applied; JSON-serialisable
     boxes: list = field(default_factory=list)  # per digit (x0, y0, x1, y1), reading order
 
@@ -515,6 +520,38 @@ def hyphenated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
     return _marked_number(rng, pool, "-".join(digits[i:j] for i, j in zip(cuts, cuts[1:])), "hyphenated")
 
 
+# Groups of digits as people join them with slashes: dates day first, month first or year first, and fractions.
+SLASH_GROUPS = ((2, 2, 4), (1, 2, 4), (2, 1, 4), (1, 1, 4), (2, 2, 2), (1, 1, 2), (4, 2, 2), (1, 1), (1, 2), (2, 2))
+
+
+def dated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
+    """A clean number written in groups joined by slashes ("12/05/2026", "2026/05/12", "3/4"): the
+    text is its digits, meta["written"] the number as written. The slash is a straight stroke leaning
+    right, in the gap between two digits."""
+    sizes = SLASH_GROUPS[int(rng.integers(len(SLASH_GROUPS)))]
+    digits = "".join(str(int(v)) for v in rng.integers(0, 10, sum(sizes)))
+    cuts = np.cumsum((0,) + sizes)
+    return _marked_number(rng, pool, "/".join(digits[i:j] for i, j in zip(cuts, cuts[1:])), "dated")
+
+
+def _slash(rng, alpha, x, h, base, pen, style) -> int:
+    """A hand-drawn slash from x beside digits `h` tall standing on `base`, in the writer's `style`
+    (_slash_style), a little different each time. -> its width."""
+    tilt, tall, drop = style
+    height = h * tall * rng.uniform(0.95, 1.05) - pen  # the pen's round ends add half its width at each end
+    foot = base + h * (drop + rng.uniform(-0.03, 0.03)) - pen / 2
+    width = height * math.tan(math.radians(tilt + rng.uniform(-3, 3)))
+    cv2.line(alpha, (x, int(foot)), (x + int(width), int(foot - height)), 1.0, pen, cv2.LINE_AA)
+    return int(width)
+
+
+def _slash_style(rng) -> tuple:
+    """How one writer draws the slashes of a number: leaning right 15-40 deg from upright, the ink
+    0.9-1.4 times the digits' height, the foot from a little above their baseline to a quarter of
+    their height below it."""
+    return rng.uniform(15, 40), rng.uniform(0.9, 1.4), rng.uniform(-0.05, 0.25)
+
+
 def _dash(rng, alpha, x, h, base, pen) -> int:
     """A hand-drawn dash from x, level with the middle of digits `h` tall standing on `base`, a little
     tilted (a minus sign or a hyphen). -> its length."""
@@ -529,7 +566,8 @@ def _marked_number(rng, pool, written: str, kind: str, sign_p: float = 0.0) -> S
     paper, and a minus sign before it with probability `sign_p`."""
     h = rng.uniform(28, 120)
     pen = max(2, int(round(h * rng.uniform(0.08, 0.13))))
-    base = int(round(h * 1.2))  # the digits' baseline, with room above for size jitter
+    # The digits' baseline, with room above for size jitter (and a slash, which may stand taller).
+    base = int(round(h * (1.5 if "/" in written else 1.2)))
     # The sign comes from a generator of its own (spawning draws nothing from `rng`): the amounts
     # without one are the very images they were before signs were written.
     sign_rng = rng.spawn(1)[0]
@@ -537,6 +575,7 @@ def _marked_number(rng, pool, written: str, kind: str, sign_p: float = 0.0) -> S
     W = int((len(written) + signed) * 1.6 * h) + 4
     alpha = np.zeros((int(round(h * 1.6)) + base, W), np.float32)
     x, boxes, indices = 0, [], []
+    style = _slash_style(rng) if "/" in written else None
     if signed:
         x = 2 * pen + _dash(sign_rng, alpha, pen, h, base, pen) + int(round(sign_rng.uniform(0.15, 0.45) * h))
     for ch in written:
@@ -558,6 +597,8 @@ def _marked_number(rng, pool, written: str, kind: str, sign_p: float = 0.0) -> S
             tail = int(round(h * rng.uniform(0.18, 0.35)))
             cv2.line(alpha, (x + pen, base - pen // 2), (x, base + tail), 1.0, pen, cv2.LINE_AA)
             x += pen + pen // 2
+        elif ch == "/":
+            x += 2 * pen + _slash(rng, alpha, x + pen, h, base, pen, style)
         else:  # a hyphen
             x += 2 * pen + _dash(rng, alpha, x + pen, h, base, pen)
         x += int(round(rng.uniform(0.15, 0.35) * h))
@@ -1113,7 +1154,7 @@ def make_sample(kind: str, i: int, seed: int = 0, pool: DigitPool | None = None)
         return negative_image(rng)
     pool = pool or default_pool()
     return {"clean": clean_number, "hard": hard_number, "sketch": sketch_digit,
-            "punctuated": punctuated_number, "hyphenated": hyphenated_number}[kind](rng, pool)
+            "punctuated": punctuated_number, "hyphenated": hyphenated_number, "dated": dated_number}[kind](rng, pool)
 
 
 def make_set(kind: str, n: int, seed: int = 0, pool: DigitPool | None = None) -> list[Sample]:

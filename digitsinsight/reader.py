@@ -96,7 +96,7 @@ class Reading:
     warnings: list = field(default_factory=list)
     image_size: tuple = (0, 0)
     seconds: float = 0.0
-    written: str = ""             # as written, where points, commas or hyphens were found between digits or a minus sign before them ("-1,250.50", "555-1234")
+    written: str = ""             # as written, where points, commas, hyphens or slashes were found between digits or a minus sign before them ("-1,250.50", "555-1234", "12/05/2026")
 
     @property
     def lines(self) -> list:
@@ -104,7 +104,7 @@ class Reading:
 
     @property
     def written_lines(self) -> list:
-        """The lines as written: the digits with any points, commas and hyphens found between them,
+        """The lines as written: the digits with any points, commas, hyphens and slashes found between them,
         and a minus sign before them."""
         return (self.written or self.text).split("\n") if self.text else []
 
@@ -487,12 +487,12 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
                    written if written != text else "")
 
 
-WRITTEN_MARK = {"point": ".", "comma": ",", "dash": "-"}  # a Separator between digits, as written
+WRITTEN_MARK = {"point": ".", "comma": ",", "dash": "-", "slash": "/"}  # a Separator between digits, as written
 
 
 def written_text(digits: list, separators: list, scale: float, ox: float, oy: float, size: tuple) -> str:
-    """The digits line by line, with the points, commas and hyphens found between them and a minus
-    sign before them (segment.Separator) put back where they were written; a point, comma or hyphen
+    """The digits line by line, with the points, commas, hyphens and slashes found between them and a
+    minus sign before them (segment.Separator) put back where they were written; a point, comma, hyphen or slash
     between no two digits of a line, or a minus before no line's first digit, is left out."""
     by_line = {}
     for d in digits:

@@ -50,15 +50,15 @@ class Layout:
     labels: np.ndarray     # the component label image the blobs refer to
     marks: int             # how many significant marks were found
     dropped: int           # specks and rules that were ignored
-    separators: list = field(default_factory=list)  # points, commas and hyphens between digits, minus signs (Separator)
+    separators: list = field(default_factory=list)  # points, commas, hyphens and slashes between digits, minus signs (Separator)
 
 
 @dataclass
 class Separator:
     """A point or a comma written low between two digits of a line ("3.50", "1,250"), a hyphen
-    level with their middle between two of them ("555-1234"), or a minus sign before a line's first
-    digit ("-42"): kept out of the marks the digits are read from, so that it is neither a digit nor a line."""
-    kind: str              # "point", "comma", "dash" (a hyphen) or "minus"
+    level with their middle between two of them ("555-1234"), a slash between two of them
+    ("12/05/2026"), or a minus sign before a line's first digit ("-42"): kept out of the marks the digits are read from, so that it is neither a digit nor a line."""
+    kind: str              # "point", "comma", "dash" (a hyphen), "slash" or "minus"
     blob: Blob
 
 
@@ -74,8 +74,8 @@ def _covered(mark: "Blob", others: list, share: float = 0.3) -> bool:
 
 def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     """Marks worth reading, the label image, how many specks and rules were dropped, and the
-    points, commas and hyphens between digits and the minus signs before them (Separator, left to
-    right), which are not among the marks."""
+    points, commas, hyphens and slashes between digits and the minus signs before them (Separator,
+    left to right), which are not among the marks."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     blobs = [Blob(int(x), int(y), int(x + w), int(y + h), [i], int(a))
              for i, (x, y, w, h, a) in enumerate(stats) if i > 0]
@@ -101,9 +101,11 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     # broken into dashes). Not on a page of more marks and specks than a number has: each mark is
     # looked at against all the others, and among that many specks a point is one more.
     marks = keep + small
-    separators = [] if len(marks) > MAX_MARKS else [
-        Separator(kind, b) for b in sorted([b for b in marks if b.h < ref_h] + thin, key=lambda b: b.x0)
-        for kind in [separator_kind(b, marks)] if kind]
+    separators = [] if len(marks) > MAX_MARKS else sorted([
+        Separator(kind, b) for b in [b for b in marks if b.h < ref_h] + thin
+        for kind in [separator_kind(b, marks)] if kind] + [
+        Separator("slash", b) for b in find_slashes([b for b in keep if b.h >= 0.6 * ref_h], marks, labels)],
+        key=lambda s: s.blob.x0)
     taken = {id(s.blob) for s in separators}
     small = [b for b in small if id(b) not in taken]
     keep = [b for b in keep if id(b) not in taken]
@@ -178,6 +180,82 @@ def dash_kind(mark: Blob, marks: list) -> str:
                    key=lambda d: d.x1)
     hat = previous.x1 >= mark.x0 - 0.05 * h and previous.y0 >= cy - 0.15 * h
     return "dash" if mark.x0 - previous.x1 <= MINUS_GAP * h and not hat else ""
+
+
+# A slash between two groups of digits ("12/05/2026", "3/4") is a straight stroke leaning right. A 1
+# leans as far, often (an eighth of MNIST's 1s lean over 30 degrees), so the slash must also stand out
+# of the line the digits on each side of it draw: taller than they are, or reaching well below their
+# feet. A slash no taller than its digits, ending level with them, is read as the 1 it looks like,
+# unless the line holds a slash that stands out and it is drawn alike: one writer draws the slashes
+# of a date the same way.
+SLASH_TILT = (15, 55)          # leaning right this many degrees from upright (its ink's main axis)
+SLASH_STRAIGHT = (7.0, 6.0)    # at least this many times as long as it is thick: one that stands out, one alike
+SLASH_OUT = (1.2, 0.12, 0.3)   # taller than the digits beside it by this much, or its foot this far
+                               # below theirs, or both ends together this far out (times their height),
+SLASH_PIXELS = 3               # ... and at least this many pixels out (a small number's edges are blurred)
+SLASH_FULL = 0.75              # the digits beside it: marks at least this share of their median height
+SLASH_ALIKE = (6.0, 0.9)       # alike: leaning within this many degrees of it, at least this share of its height
+
+
+@dataclass
+class Stroke:
+    """A mark's shape as a possible slash."""
+    tilt: float        # its ink's main axis, in degrees from upright, positive leaning right
+    straight: float    # how many times as long as it is thick
+    stands_out: bool   # taller than the digits on each side of it, or reaching well below them
+
+
+def slash_stroke(mark: Blob, marks: list, labels: np.ndarray) -> "Stroke | None":
+    """A straight mark leaning right between two digits, as a Stroke; None for any other mark."""
+    if not (0.15 * mark.h <= mark.w <= 1.6 * mark.h) or len(mark.labels) != 1:
+        return None
+    # Its ink's main axis first: most marks, digits, are no straight stroke leaning right.
+    ink = (labels[mark.y0:mark.y1, mark.x0:mark.x1] == mark.labels[0]).astype(np.uint8)
+    m = cv2.moments(ink, binaryImage=True)
+    if m["m00"] == 0:
+        return None
+    xx, yy, xy = m["mu20"] / m["m00"], m["mu02"] / m["m00"], m["mu11"] / m["m00"]
+    thin, long = np.linalg.eigvalsh([[xx, xy], [xy, yy]])
+    tilt = 90 + 0.5 * np.degrees(np.arctan2(2 * xy, xx - yy))  # y runs down: a slash's axis rises to the right
+    straight = float(np.sqrt(long / max(thin, 1e-6)))
+    if not (SLASH_TILT[0] <= tilt <= SLASH_TILT[1] and straight >= min(SLASH_STRAIGHT)):
+        return None
+    # The line on each side: the nearest two whole digits level with its middle, their tops and feet
+    # taken as a straight line, since the line may be tilted. Not specks, nor pieces (a 5's body
+    # without its hat, a short 7), which would bend that line: the marks short beside the nearest
+    # three on each side are left out.
+    cx, cy = (mark.x0 + mark.x1) / 2, (mark.y0 + mark.y1) / 2
+    level = [d for d in marks if d is not mark and d.y0 < cy < d.y1 and d.h >= 0.4 * mark.h]
+    left = sorted((d for d in level if d.x1 <= cx), key=lambda d: -d.x1)[:3]
+    right = sorted((d for d in level if d.x0 >= cx), key=lambda d: d.x0)[:3]
+    if not left or not right:
+        return None
+    full = SLASH_FULL * float(np.median([d.h for d in left + right]))
+    left, right = [d for d in left if d.h >= full][:2], [d for d in right if d.h >= full][:2]
+    if not left or not right:
+        return None
+    centres = [(d.x0 + d.x1) / 2 for d in left + right]
+    top = np.polyval(np.polyfit(centres, [d.y0 for d in left + right], 1), cx)
+    foot = np.polyval(np.polyfit(centres, [d.y1 for d in left + right], 1), cx)
+    h = foot - top
+    if h <= 0:
+        return None
+    taller, below, out = SLASH_OUT
+    stands_out = (mark.h >= taller * h or mark.y1 - foot >= max(below * h, SLASH_PIXELS)
+                  or (top - mark.y0) + (mark.y1 - foot) >= max(out * h, SLASH_PIXELS))
+    return Stroke(float(tilt), straight, bool(stands_out))
+
+
+def find_slashes(candidates: list, marks: list, labels: np.ndarray) -> list:
+    """The candidates that are slashes between digits: those that stand out of their line, and those
+    drawn alike on a line with one."""
+    strokes = [(b, st) for b in candidates for st in [slash_stroke(b, marks, labels)] if st]
+    sure = [(b, st) for b, st in strokes if st.stands_out and st.straight >= SLASH_STRAIGHT[0]]
+    degrees, share = SLASH_ALIKE
+    return [b for b, st in strokes
+            if any(a is b for a, _ in sure) or st.straight >= SLASH_STRAIGHT[1] and any(
+                a.y0 < (b.y0 + b.y1) / 2 < a.y1 and abs(st.tilt - sa.tilt) <= degrees and b.h >= share * a.h
+                for a, sa in sure)]
 
 
 def separator_kind(mark: Blob, marks: list) -> str:

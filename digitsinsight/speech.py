@@ -74,6 +74,7 @@ _POINT_WORDS = {"en": {".": "point", ",": "point"}, "de": {".": "Komma", ",": "K
 _MINUS_WORDS = {"en": "minus", "de": "minus", "fr": "moins", "es": "menos", "it": "meno", "pt": "menos"}
 MARKS = ".,"
 MINUS = "-−"  # a minus sign before a number, or a hyphen between digits: as typed (-) or the sign proper (−)
+JOINS = MINUS + "/"  # what joins groups of digits said one after the other: a hyphen or a slash
 _ISO3 = {"eng": "en", "deu": "de", "ger": "de", "fra": "fr", "fre": "fr", "spa": "es", "ita": "it", "por": "pt"}
 
 log = logging.getLogger(__name__)
@@ -268,7 +269,7 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     full stop between them so that every voice pauses. A number may be written as an amount, with
     points and commas between its digits and a minus sign before them (a reading's "written" form):
     see _split_amount for which mark is the decimal one; the fraction is said digit by digit.
-    Groups joined by hyphens (a phone number, a date: "555-1234", "12-05-2026") are said one after
+    Groups joined by hyphens or slashes (a phone number, a date: "555-1234", "12/05/2026") are said one after
     the other, each on its own, with a pause (";") between them: "five hundred and fifty-five; one
     thousand, two hundred and thirty-four", "five, five, five; one, two, three, four". A doubted
     digit's alternative repeats its group only: "twelve; thirty-four, or maybe seventy-four".
@@ -281,7 +282,7 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     mode "digits": "four, two, seven"; "one, point, five".
 
     unsure: the digits the reader doubts, as {index: runner-up digit} or an iterable of indices;
-    an index counts digits only (newlines, spaces, signs, points, commas and hyphens are not counted).
+    an index counts digits only (newlines, spaces, signs, points, commas, hyphens and slashes are not counted).
     In "digits" mode such a digit is said as "maybe two or seven" ("maybe two" without a runner-up).
     In "number" mode the number is said as read and then, for each doubted digit, the number
     with its runner-up: "four hundred and twenty-seven, or maybe four hundred and seventy-seven";
@@ -294,17 +295,17 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     if mode not in MODES:
         raise SpeechError(f"Unknown mode {mode!r}; choose one of: {', '.join(MODES)}.")
     text = "" if text is None else str(text)
-    stray = sorted(set(re.sub(r"[0-9.,\s" + re.escape(MINUS) + "]", "", text)))
+    stray = sorted(set(re.sub(r"[0-9.,\s" + re.escape(JOINS) + "]", "", text)))
     if stray:
-        raise SpeechError(f"Only digits (with points, commas or hyphens between them, and a minus sign before "
+        raise SpeechError(f"Only digits (with points, commas, hyphens or slashes between them, and a minus sign before "
                           f"them) can be spoken; the text also holds {''.join(stray[:10])!r}.")
     numbers = text.split()
     dash = f"[{re.escape(MINUS)}]"
     # Each mark between two runs of digits; no nested repeats, which backtrack for ages on "1111…1-".
-    loose = [n for n in numbers if not re.fullmatch(f"{dash}?[0-9]+(?:[.,{re.escape(MINUS)}][0-9]+)*", n)]
+    loose = [n for n in numbers if not re.fullmatch(f"{dash}?[0-9]+(?:[.,{re.escape(JOINS)}][0-9]+)*", n)]
     if loose:
-        raise SpeechError(f"A point, comma or hyphen must stand between two digits, and a minus sign before "
-                          f"them, as in -1,250.50 or 555-1234; not {loose[0][:20]!r}.")
+        raise SpeechError(f"A point, comma, hyphen or slash must stand between two digits, and a minus sign before "
+                          f"them, as in -1,250.50, 555-1234 or 12/05/2026; not {loose[0][:20]!r}.")
     digits_only = [re.sub(r"[^0-9]", "", n) for n in numbers]
     n_digits = sum(map(len, digits_only))
     if n_digits == 0:
@@ -315,10 +316,10 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
 
     said, start = [], 0
     for number in numbers:
-        # Groups joined by hyphens (a phone number, a date: "555-1234") are said one after the other,
-        # each as a number of its own (or digit by digit), the sign with the first.
+        # Groups joined by hyphens or slashes (a phone number, a date: "555-1234", "12/05/2026") are said
+        # one after the other, each as a number of its own (or digit by digit), the sign with the first.
         sign = number[0] if number[0] in MINUS else ""
-        groups = re.split(dash, number[len(sign):])
+        groups = re.split(f"[{re.escape(JOINS)}]", number[len(sign):])
         groups[0] = sign + groups[0]
         parts = []
         for group in groups:
@@ -329,7 +330,7 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
 
 
 def _say_group(number: str, language: str, mode: str, doubts: dict, start: int) -> str:
-    """One number, or one group of a hyphenated number, whose first digit is digit `start` of the
+    """One number, or one group of a number in groups (joined by hyphens or slashes), whose first digit is digit `start` of the
     text; `doubts` holds the text's unsure digits. A long one is said in groups of three."""
     digits = re.sub(r"[^0-9]", "", number)
     whole, fraction, _ = _split_amount(number.lstrip(MINUS), language)

@@ -37,6 +37,7 @@ def test_labels_are_tidied():
     assert clean_label("1,234.5") == "12345"
     assert clean_label("12\n\n34") == "12\n34"
     assert clean_label("-1,250.50\n−7") == "125050\n7"  # as the app shows a number written with a sign
+    assert clean_label("555-1234\n12/05/2026") == "5551234\n12052026"  # hyphens and slashes between digits
 
 
 def test_not_an_image_is_refused_with_the_reason(tmp_path):

@@ -986,6 +986,62 @@ def test_hyphenated_numbers_read_their_digits_and_show_them_with_their_hyphens()
         assert reading.text == "3752" and reading.to_dict()["written"] == "37-52", brush
 
 
+def test_dated_numbers_read_their_digits_and_show_them_with_their_slashes():
+    # Dates and fractions in groups joined by slashes (bench/synth.py, MNIST test digits). Before, each
+    # slash was read as a 1. A slash drawn no taller than the digits, ending level with them, still is
+    # (about a third of these: see README), so the share asked for is lower than for hyphens.
+    from digitsinsight import speech
+    from digitsinsight.present import number_html
+
+    samples = make_set("dated", 30, seed=13)
+    readings = [read_number(s.image) for s in samples]
+    as_written = [r.to_dict()["written"] == s.meta["written"] for r, s in zip(readings, samples)]
+    assert np.mean([r.text == s.text for r, s in zip(readings, samples)]) >= 0.55
+    assert np.mean(as_written) >= 0.55
+    for r, s, ok in zip(readings, samples, as_written):
+        if ok:
+            assert r.to_dict()["number"] == s.text and f"Written as {s.meta['written']}" in " ".join(r.warnings)
+            assert f">{s.meta['written']}</div>" in number_html(r)
+            assert speech.number_words(r.to_dict()["written"]).count(";") == s.meta["written"].count("/")
+
+    # Drawn on a transparent sketchpad: MNIST test digits 1 2 / 0 5, the slash reaching below the digits.
+    from bench.synth import default_pool, digit_strokes, draw_strokes
+    pool = default_pool()
+    for brush in (6, 18):
+        mask = np.zeros((460, 1300), np.uint8)
+        for x, digit in ((60, 1), (300, 2), (660, 0), (900, 5)):
+            idx = int(pool.by_digit[digit][0])
+            draw_strokes(mask, [p * 2.5 + (x, 60) for p in digit_strokes(pool.images[idx], digit)], brush)
+        draw_strokes(mask, [np.array([[540.0, 370.0], [630.0, 80.0]])], brush)
+        sketch = np.zeros(mask.shape + (4,), np.uint8)
+        sketch[..., 3] = mask
+        reading = read_number(sketch)
+        assert reading.text == "1205" and reading.to_dict()["written"] == "12/05", brush
+
+
+def test_a_slash_stands_out_of_its_line_or_is_drawn_like_one_that_does():
+    from digitsinsight.segment import find_marks
+
+    # Upright strokes 100 px tall (y 50-150) at x 100, 200, 400, 500 and 700, and strokes leaning right
+    # in the gaps: a slash reaching below the strokes' feet; one a little taller than they are, leaning
+    # as far (a 1, alone; a slash, beside the first); one level with them; one leaning left; one after
+    # the last stroke, and a tall upright one.
+    def separators(*strokes):
+        img = np.full((260, 820), 245, np.uint8)
+        for (x0, y0), (x1, y1) in tuple(((x, 50), (x, 150)) for x in (100, 200, 400, 500, 700)) + strokes:
+            cv2.line(img, (x0, y0), (x1, y1), 20, 9)
+        return [s.kind for s in find_marks((img < 128).astype(np.uint8))[3]]
+
+    slash, alike = ((250, 180), (290, 60)), ((550, 160), (590, 45))
+    assert separators(slash) == ["slash"]
+    assert separators(alike) == []
+    assert separators(slash, alike) == ["slash", "slash"]
+    assert separators(((250, 150), (300, 50))) == []
+    assert separators(((250, 60), (290, 180))) == []
+    assert separators(((750, 180), (790, 60))) == []
+    assert separators(((270, 180), (272, 40))) == []
+
+
 def test_a_point_or_comma_is_told_from_pieces_of_digits_and_specks():
     from digitsinsight.segment import find_marks
 

@@ -172,6 +172,16 @@ def test_hyphenated_groups_are_said_one_after_the_other():
     assert speech.number_words("12-34\n5", mode="digits", unsure={4: "6"}) == "one, two; three, four. maybe five or six"
 
 
+def test_groups_joined_by_slashes_are_said_one_after_the_other():
+    assert speech.number_words("12/05/2026") == "twelve; zero five; two thousand and twenty-six"
+    assert speech.number_words("3/4", mode="digits") == "three; four"
+    assert speech.number_words("12/05/2026", "fr", unsure={3: "6"}) == (
+        "douze; zéro cinq, ou peut-être zéro six; deux mille vingt-six")
+    for text in ("4//2", "/4", "4/", "4/-2", "1" * 5000 + "/"):
+        with pytest.raises(SpeechError, match="between two digits"):
+            speech.number_words(text)
+
+
 def test_a_long_run_of_digits_with_a_stray_mark_is_refused_at_once():
     # The check of where marks stand once backtracked exponentially: "1" * 30 + "-" took about 40 s,
     # and these would not finish at all (no timing here: a regression hangs the run, and CI fails it).
@@ -213,10 +223,10 @@ def test_unsure_digits_from_a_reading():
 
 @pytest.mark.parametrize("text, message", [
     ("", "no digits"), ("  \n ", "no digits"), (None, "no digits"),
-    ("42a", "Only digits"), ("+4", "Only digits"), ("٤٢", "Only digits"), ("4/2", "Only digits"),
+    ("42a", "Only digits"), ("+4", "Only digits"), ("٤٢", "Only digits"), ("4:2", "Only digits"),
     ("4..2", "between two digits"), (".5", "between two digits"), ("4.", "between two digits"),
-    ("1 , 2", "between two digits"), (",", "between two digits"), ("4--2", "hyphen must stand"),
-    ("--4", "minus sign before"), ("- 4", "minus sign before"), ("4-", "hyphen must stand"),
+    ("1 , 2", "between two digits"), (",", "between two digits"), ("4--2", "slash must stand"),
+    ("--4", "minus sign before"), ("- 4", "minus sign before"), ("4-", "slash must stand"),
     ("4.-2", "between two digits"), ("4-.2", "between two digits"),
     ("1" * (speech.MAX_SPOKEN_DIGITS + 1), "Too long"),
 ])

@@ -180,6 +180,25 @@ def test_punctuated_amounts_are_written_with_points_and_commas(pool):
     assert 25 <= sum(signs) <= 55  # one in five is signed: 40 expected
 
 
+def test_dated_numbers_are_written_in_groups_with_a_slash_between(pool):
+    samples = synth.make_set("dated", 40, seed=5, pool=pool)
+    for s in samples:
+        groups = s.meta["written"].split("/")
+        assert tuple(map(len, groups)) in synth.SLASH_GROUPS and "".join(groups) == s.text
+        assert len(s.boxes) == len(s.text)
+        # Between the last digit of each group and the next: a stroke leaning right (its top right of
+        # its foot), at least 0.8 times as tall as the digits.
+        ends = np.cumsum([len(g) for g in groups])[:-1]
+        for e in ends:
+            (_, ay0, ax1, ay1), (bx0, by0, _, by1) = s.boxes[e - 1], s.boxes[e]
+            ink = s.image[:, ax1:bx0].min(axis=2) < 128
+            rows = np.flatnonzero(ink.any(axis=1))
+            assert rows.max() - rows.min() >= 0.8 * min(ay1 - ay0, by1 - by0)
+            top, foot = np.flatnonzero(ink[rows.min()]).mean(), np.flatnonzero(ink[rows.max()]).mean()
+            assert top > foot + 0.1 * (rows.max() - rows.min())
+    assert len({tuple(map(len, s.meta["written"].split("/"))) for s in samples}) >= 6
+
+
 def test_hyphenated_numbers_are_written_in_groups_with_a_dash_between(pool):
     samples = synth.make_set("hyphenated", 40, seed=5, pool=pool)
     for s in samples:
