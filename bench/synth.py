@@ -43,9 +43,10 @@ hyphenated  a clean number of 5-10 digits in groups joined by hyphens, as phone 
           postcodes are written ("555-1234", "12-05-2026", "12345-6789"): `meta["written"]` is the
           number as written, `text` its digits.
 dated     a clean number of 2-8 digits in groups joined by slashes, as dates and fractions are written
-          ("12/05/2026", "2026/5/12", "3/4"): a hand-drawn stroke leaning right 15-40 deg from upright,
+          ("12/05/2026", "2026/05/12", "3/4"): a hand-drawn stroke leaning right 15-40 deg from upright,
           its ink 0.9-1.4 times as tall as the digits, its foot from a little above their baseline to
-          a quarter of their height below it; one writer's slashes alike (+-3 deg, +-5% in height).
+          a quarter of their height below it; one number's slashes alike (each within +-3 deg, +-5% in
+          height and +-0.03 of the digits' height at the foot of that number's style).
           `meta["written"]` is the number as written, `text` its digits.
 
 Boxes are per digit (x0, y0, x1, y1), x1/y1 exclusive, the tight box of the digit's ink
@@ -562,7 +563,7 @@ def _dash(rng, alpha, x, h, base, pen) -> int:
 
 
 def _marked_number(rng, pool, written: str, kind: str, sign_p: float = 0.0) -> Sample:
-    """`written` (digits with points, commas or hyphens between them) drawn with MNIST digits on clean
+    """`written` (digits with points, commas, hyphens or slashes between them) drawn with MNIST digits on clean
     paper, and a minus sign before it with probability `sign_p`."""
     h = rng.uniform(28, 120)
     pen = max(2, int(round(h * rng.uniform(0.08, 0.13))))

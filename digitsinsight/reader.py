@@ -481,7 +481,8 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
                             f"or {runner} ({100 * d.alternatives[1][1]:.0f}%)?")
     written = written_text(digits, lay.separators, scale, ox, oy, loaded.size)
     if written != text:
-        warnings.append(f"Written as {written.replace(chr(10), ' / ')}: the number holds its digits only.")
+        # Lines apart with "; ", since a slash may be written between digits.
+        warnings.append(f"Written as {written.replace(chr(10), '; ')}: the number holds its digits only.")
     status = "unsure" if any(d.unsure for d in digits) else "ok"
     return Reading(text, digits, confidence, status, warnings, loaded.size, time.perf_counter() - t0,
                    written if written != text else "")
@@ -497,7 +498,7 @@ def written_text(digits: list, separators: list, scale: float, ox: float, oy: fl
     by_line = {}
     for d in digits:
         by_line.setdefault(d.line, []).append(d)
-    after = {}  # (line, index of the digit before it) -> ".", "," or "-"; (line, -1) -> "-"
+    after = {}  # (line, index of the digit before it) -> ".", ",", "-" or "/"; (line, -1) -> "-"
     for sep in separators:
         x0, y0, x1, y1 = input_box((sep.blob.x0, sep.blob.y0, sep.blob.x1, sep.blob.y1), scale, ox, oy, size)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2

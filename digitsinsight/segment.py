@@ -101,12 +101,14 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     # broken into dashes). Not on a page of more marks and specks than a number has: each mark is
     # looked at against all the others, and among that many specks a point is one more.
     marks = keep + small
-    separators = [] if len(marks) > MAX_MARKS else sorted([
-        Separator(kind, b) for b in [b for b in marks if b.h < ref_h] + thin
-        for kind in [separator_kind(b, marks)] if kind] + [
-        Separator("slash", b) for b in find_slashes([b for b in keep if b.h >= 0.6 * ref_h], marks, labels)],
-        key=lambda s: s.blob.x0)
+    separators = [] if len(marks) > MAX_MARKS else [
+        Separator(kind, b) for b in sorted([b for b in marks if b.h < ref_h] + thin, key=lambda b: b.x0)
+        for kind in [separator_kind(b, marks)] if kind]
     taken = {id(s.blob) for s in separators}
+    if len(marks) <= MAX_MARKS:  # slashes: tall marks, not already a point, comma or dash
+        slashes = find_slashes([b for b in keep if b.h >= 0.6 * ref_h and id(b) not in taken], marks, labels)
+        separators = sorted(separators + [Separator("slash", b) for b in slashes], key=lambda s: s.blob.x0)
+        taken |= {id(b) for b in slashes}
     small = [b for b in small if id(b) not in taken]
     keep = [b for b in keep if id(b) not in taken]
     dropped += sum(id(b) not in taken for b in thin)
@@ -186,23 +188,25 @@ def dash_kind(mark: Blob, marks: list) -> str:
 # leans as far, often (an eighth of MNIST's 1s lean over 30 degrees), so the slash must also stand out
 # of the line the digits on each side of it draw: taller than they are, or reaching well below their
 # feet. A slash no taller than its digits, ending level with them, is read as the 1 it looks like,
-# unless the line holds a slash that stands out and it is drawn alike: one writer draws the slashes
-# of a date the same way.
+# unless the line holds a slash that stands out and it is drawn alike (leaning as far, as tall, its
+# foot as low): one writer draws the slashes of a date the same way.
 SLASH_TILT = (15, 55)          # leaning right this many degrees from upright (its ink's main axis)
 SLASH_STRAIGHT = (7.0, 6.0)    # at least this many times as long as it is thick: one that stands out, one alike
 SLASH_OUT = (1.2, 0.12, 0.3)   # taller than the digits beside it by this much, or its foot this far
                                # below theirs, or both ends together this far out (times their height),
 SLASH_PIXELS = 3               # ... and at least this many pixels out (a small number's edges are blurred)
 SLASH_FULL = 0.75              # the digits beside it: marks at least this share of their median height
-SLASH_ALIKE = (6.0, 0.9)       # alike: leaning within this many degrees of it, at least this share of its height
+SLASH_ALIKE = (6.0, 0.9, 0.1)  # alike: leaning within this many degrees of it, at least this share of its
+                               # height, its foot within this much of the line's height as far below it
 
 
 @dataclass
 class Stroke:
     """A mark's shape as a possible slash."""
-    tilt: float        # its ink's main axis, in degrees from upright, positive leaning right
+    tilt: float        # its ink's main axis, in degrees from upright (15-55: leaning right)
     straight: float    # how many times as long as it is thick
-    stands_out: bool   # taller than the digits on each side of it, or reaching well below them
+    drop: float        # how far its foot is below the line's, times the line's height
+    stands_out: bool   # taller than the digits on each side of it, or reaching well below them, or both ends out
 
 
 def slash_stroke(mark: Blob, marks: list, labels: np.ndarray) -> "Stroke | None":
@@ -216,7 +220,8 @@ def slash_stroke(mark: Blob, marks: list, labels: np.ndarray) -> "Stroke | None"
         return None
     xx, yy, xy = m["mu20"] / m["m00"], m["mu02"] / m["m00"], m["mu11"] / m["m00"]
     thin, long = np.linalg.eigvalsh([[xx, xy], [xy, yy]])
-    tilt = 90 + 0.5 * np.degrees(np.arctan2(2 * xy, xx - yy))  # y runs down: a slash's axis rises to the right
+    # y runs down: a slash's axis rises to the right, 0-90 degrees from upright; leaning left is 90-180.
+    tilt = 90 + 0.5 * np.degrees(np.arctan2(2 * xy, xx - yy))
     straight = float(np.sqrt(long / max(thin, 1e-6)))
     if not (SLASH_TILT[0] <= tilt <= SLASH_TILT[1] and straight >= min(SLASH_STRAIGHT)):
         return None
@@ -243,7 +248,7 @@ def slash_stroke(mark: Blob, marks: list, labels: np.ndarray) -> "Stroke | None"
     taller, below, out = SLASH_OUT
     stands_out = (mark.h >= taller * h or mark.y1 - foot >= max(below * h, SLASH_PIXELS)
                   or (top - mark.y0) + (mark.y1 - foot) >= max(out * h, SLASH_PIXELS))
-    return Stroke(float(tilt), straight, bool(stands_out))
+    return Stroke(float(tilt), straight, float((mark.y1 - foot) / h), bool(stands_out))
 
 
 def find_slashes(candidates: list, marks: list, labels: np.ndarray) -> list:
@@ -251,11 +256,11 @@ def find_slashes(candidates: list, marks: list, labels: np.ndarray) -> list:
     drawn alike on a line with one."""
     strokes = [(b, st) for b in candidates for st in [slash_stroke(b, marks, labels)] if st]
     sure = [(b, st) for b, st in strokes if st.stands_out and st.straight >= SLASH_STRAIGHT[0]]
-    degrees, share = SLASH_ALIKE
+    degrees, share, drop = SLASH_ALIKE
     return [b for b, st in strokes
             if any(a is b for a, _ in sure) or st.straight >= SLASH_STRAIGHT[1] and any(
                 a.y0 < (b.y0 + b.y1) / 2 < a.y1 and abs(st.tilt - sa.tilt) <= degrees and b.h >= share * a.h
-                for a, sa in sure)]
+                and abs(st.drop - sa.drop) <= drop for a, sa in sure)]
 
 
 def separator_kind(mark: Blob, marks: list) -> str:

@@ -300,9 +300,9 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
         raise SpeechError(f"Only digits (with points, commas, hyphens or slashes between them, and a minus sign before "
                           f"them) can be spoken; the text also holds {''.join(stray[:10])!r}.")
     numbers = text.split()
-    dash = f"[{re.escape(MINUS)}]"
+    dash, join = f"[{re.escape(MINUS)}]", f"[{re.escape(JOINS)}]"
     # Each mark between two runs of digits; no nested repeats, which backtrack for ages on "1111…1-".
-    loose = [n for n in numbers if not re.fullmatch(f"{dash}?[0-9]+(?:[.,{re.escape(JOINS)}][0-9]+)*", n)]
+    loose = [n for n in numbers if not re.fullmatch(f"{dash}?[0-9]+(?:(?:[.,]|{join})[0-9]+)*", n)]
     if loose:
         raise SpeechError(f"A point, comma, hyphen or slash must stand between two digits, and a minus sign before "
                           f"them, as in -1,250.50, 555-1234 or 12/05/2026; not {loose[0][:20]!r}.")
@@ -319,7 +319,7 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
         # Groups joined by hyphens or slashes (a phone number, a date: "555-1234", "12/05/2026") are said
         # one after the other, each as a number of its own (or digit by digit), the sign with the first.
         sign = number[0] if number[0] in MINUS else ""
-        groups = re.split(f"[{re.escape(JOINS)}]", number[len(sign):])
+        groups = re.split(join, number[len(sign):])
         groups[0] = sign + groups[0]
         parts = []
         for group in groups:

@@ -1023,23 +1023,39 @@ def test_a_slash_stands_out_of_its_line_or_is_drawn_like_one_that_does():
     from digitsinsight.segment import find_marks
 
     # Upright strokes 100 px tall (y 50-150) at x 100, 200, 400, 500 and 700, and strokes leaning right
-    # in the gaps: a slash reaching below the strokes' feet; one a little taller than they are, leaning
-    # as far (a 1, alone; a slash, beside the first); one level with them; one leaning left; one after
-    # the last stroke, and a tall upright one.
+    # in the gaps: a slash 1.3 times as tall as they are; one a little taller than they are, leaning as
+    # far, its foot as low (a 1, alone; a slash, beside the first); one level with them; one leaning
+    # left; one after the last stroke, and a tall upright one.
     def separators(*strokes):
         img = np.full((260, 820), 245, np.uint8)
         for (x0, y0), (x1, y1) in tuple(((x, 50), (x, 150)) for x in (100, 200, 400, 500, 700)) + strokes:
             cv2.line(img, (x0, y0), (x1, y1), 20, 9)
         return [s.kind for s in find_marks((img < 128).astype(np.uint8))[3]]
 
-    slash, alike = ((250, 180), (290, 60)), ((550, 160), (590, 45))
+    slash, alike = ((250, 160), (295, 30)), ((550, 160), (590, 42))
     assert separators(slash) == ["slash"]
     assert separators(alike) == []
     assert separators(slash, alike) == ["slash", "slash"]
+    # A 1 as tall as a slash and leaning as far, but standing on the line where the slash reaches
+    # below it, is drawn otherwise: it stays a digit.
+    assert separators(((250, 180), (290, 60))) == ["slash"]
+    assert separators(((250, 170), (285, 68)), ((440, 150), (475, 48))) == ["slash"]
     assert separators(((250, 150), (300, 50))) == []
     assert separators(((250, 60), (290, 180))) == []
     assert separators(((750, 180), (790, 60))) == []
     assert separators(((270, 180), (272, 40))) == []
+
+
+def test_lines_read_with_slashes_are_told_apart_in_the_warning():
+    # Two generated fractions ("6/5" and "94/31", MNIST test digits), one above the other on one page.
+    a, b = make_set("dated", 4, seed=13)[2:4]
+    width = max(a.image.shape[1], b.image.shape[1])
+    page = np.full((a.image.shape[0] + b.image.shape[0] + 40, width, 3), 255, np.uint8)
+    page[:a.image.shape[0], :a.image.shape[1]] = a.image
+    page[a.image.shape[0] + 40:, :b.image.shape[1]] = b.image
+    reading = read_number(page)
+    assert reading.written_lines == [a.meta["written"], b.meta["written"]] == ["6/5", "94/31"]
+    assert "Written as 6/5; 94/31: the number holds its digits only." in reading.warnings
 
 
 def test_a_point_or_comma_is_told_from_pieces_of_digits_and_specks():
