@@ -568,7 +568,8 @@ def _marked_number(rng, pool, written: str, kind: str, sign_p: float = 0.0) -> S
     h = rng.uniform(28, 120)
     pen = max(2, int(round(h * rng.uniform(0.08, 0.13))))
     # The digits' baseline, with room above for size jitter (and a slash, which may stand taller).
-    base = int(round(h * (1.5 if "/" in written else 1.2)))
+    slashed = "/" in written
+    base = int(round(h * (1.5 if slashed else 1.2)))
     # The sign comes from a generator of its own (spawning draws nothing from `rng`): the amounts
     # without one are the very images they were before signs were written.
     sign_rng = rng.spawn(1)[0]
@@ -576,7 +577,7 @@ def _marked_number(rng, pool, written: str, kind: str, sign_p: float = 0.0) -> S
     W = int((len(written) + signed) * 1.6 * h) + 4
     alpha = np.zeros((int(round(h * 1.6)) + base, W), np.float32)
     x, boxes, indices = 0, [], []
-    style = _slash_style(rng) if "/" in written else None
+    style = _slash_style(rng) if slashed else None
     if signed:
         x = 2 * pen + _dash(sign_rng, alpha, pen, h, base, pen) + int(round(sign_rng.uniform(0.15, 0.45) * h))
     for ch in written:

@@ -100,15 +100,16 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     # told from the marks around it, pieces of digits too (a 5 whose hat was drawn apart, a stroke
     # broken into dashes). Not on a page of more marks and specks than a number has: each mark is
     # looked at against all the others, and among that many specks a point is one more.
-    marks = keep + small
-    separators = [] if len(marks) > MAX_MARKS else [
-        Separator(kind, b) for b in sorted([b for b in marks if b.h < ref_h] + thin, key=lambda b: b.x0)
-        for kind in [separator_kind(b, marks)] if kind]
+    marks, separators = keep + small, []
+    if len(marks) <= MAX_MARKS:
+        separators = [Separator(kind, b) for b in [b for b in marks if b.h < ref_h] + thin
+                      for kind in [separator_kind(b, marks)] if kind]
+        # Slashes: tall marks, not already a point, comma or dash.
+        points = {id(s.blob) for s in separators}
+        separators += [Separator("slash", b) for b in
+                       find_slashes([b for b in keep if b.h >= 0.6 * ref_h and id(b) not in points], marks, labels)]
+        separators.sort(key=lambda s: s.blob.x0)
     taken = {id(s.blob) for s in separators}
-    if len(marks) <= MAX_MARKS:  # slashes: tall marks, not already a point, comma or dash
-        slashes = find_slashes([b for b in keep if b.h >= 0.6 * ref_h and id(b) not in taken], marks, labels)
-        separators = sorted(separators + [Separator("slash", b) for b in slashes], key=lambda s: s.blob.x0)
-        taken |= {id(b) for b in slashes}
     small = [b for b in small if id(b) not in taken]
     keep = [b for b in keep if id(b) not in taken]
     dropped += sum(id(b) not in taken for b in thin)

@@ -180,41 +180,40 @@ def test_punctuated_amounts_are_written_with_points_and_commas(pool):
     assert 25 <= sum(signs) <= 55  # one in five is signed: 40 expected
 
 
+def _between_groups(samples, mark: str, sizes: tuple):
+    """Each sample's written groups, joined by `mark`, checked against its text, its boxes and the
+    group sizes allowed; yields (sample, box of a group's last digit, box of the next group's first)."""
+    for s in samples:
+        groups = s.meta["written"].split(mark)
+        assert tuple(map(len, groups)) in sizes and "".join(groups) == s.text
+        assert len(s.boxes) == len(s.text)
+        for e in np.cumsum([len(g) for g in groups])[:-1]:
+            yield s, s.boxes[e - 1], s.boxes[e]
+
+
 def test_dated_numbers_are_written_in_groups_with_a_slash_between(pool):
     samples = synth.make_set("dated", 40, seed=5, pool=pool)
-    for s in samples:
-        groups = s.meta["written"].split("/")
-        assert tuple(map(len, groups)) in synth.SLASH_GROUPS and "".join(groups) == s.text
-        assert len(s.boxes) == len(s.text)
-        # Between the last digit of each group and the next: a stroke leaning right (its top right of
-        # its foot), at least 0.8 times as tall as the digits.
-        ends = np.cumsum([len(g) for g in groups])[:-1]
-        for e in ends:
-            (_, ay0, ax1, ay1), (bx0, by0, _, by1) = s.boxes[e - 1], s.boxes[e]
-            ink = s.image[:, ax1:bx0].min(axis=2) < 128
-            rows = np.flatnonzero(ink.any(axis=1))
-            assert rows.max() - rows.min() >= 0.8 * min(ay1 - ay0, by1 - by0)
-            top, foot = np.flatnonzero(ink[rows.min()]).mean(), np.flatnonzero(ink[rows.max()]).mean()
-            assert top > foot + 0.1 * (rows.max() - rows.min())
+    # Between the last digit of each group and the next: a stroke leaning right (its top right of its
+    # foot), at least 0.8 times as tall as the digits.
+    for s, (_, ay0, ax1, ay1), (bx0, by0, _, by1) in _between_groups(samples, "/", synth.SLASH_GROUPS):
+        ink = s.image[:, ax1:bx0].min(axis=2) < 128
+        rows = np.flatnonzero(ink.any(axis=1))
+        assert rows.max() - rows.min() >= 0.8 * min(ay1 - ay0, by1 - by0)
+        top, foot = np.flatnonzero(ink[rows.min()]).mean(), np.flatnonzero(ink[rows.max()]).mean()
+        assert top > foot + 0.1 * (rows.max() - rows.min())
     assert len({tuple(map(len, s.meta["written"].split("/"))) for s in samples}) >= 6
 
 
 def test_hyphenated_numbers_are_written_in_groups_with_a_dash_between(pool):
     samples = synth.make_set("hyphenated", 40, seed=5, pool=pool)
-    for s in samples:
-        groups = s.meta["written"].split("-")
-        assert tuple(map(len, groups)) in synth.HYPHEN_GROUPS and "".join(groups) == s.text
-        assert len(s.boxes) == len(s.text)
-        # Between the last digit of each group and the next: a dash level with their middle, no higher
-        # than the digits' middle half, and clear of both.
-        ends = np.cumsum([len(g) for g in groups])[:-1]
-        for e in ends:
-            (_, ay0, ax1, ay1), (bx0, by0, _, by1) = s.boxes[e - 1], s.boxes[e]
-            top, bottom = max(ay0, by0), min(ay1, by1)
-            ink = s.image[top:bottom, ax1:bx0].min(axis=2) < 128
-            rows = np.flatnonzero(ink.any(axis=1))
-            assert ink.any() and 0.2 < rows.mean() / (bottom - top) < 0.8
-            assert rows.max() - rows.min() < 0.35 * (bottom - top)  # a flat dash, not a digit
+    # Between the last digit of each group and the next: a dash level with their middle, no higher than
+    # the digits' middle half, and clear of both.
+    for s, (_, ay0, ax1, ay1), (bx0, by0, _, by1) in _between_groups(samples, "-", synth.HYPHEN_GROUPS):
+        top, bottom = max(ay0, by0), min(ay1, by1)
+        ink = s.image[top:bottom, ax1:bx0].min(axis=2) < 128
+        rows = np.flatnonzero(ink.any(axis=1))
+        assert ink.any() and 0.2 < rows.mean() / (bottom - top) < 0.8
+        assert rows.max() - rows.min() < 0.35 * (bottom - top)  # a flat dash, not a digit
     assert len({tuple(map(len, s.meta["written"].split("-"))) for s in samples}) >= 5
 
 
