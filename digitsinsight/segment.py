@@ -191,7 +191,7 @@ def dash_kind(mark: Blob, marks: list) -> str:
 # feet. A slash no taller than its digits, ending level with them, is read as the 1 it looks like,
 # unless the line holds a slash that stands out and it is drawn alike (leaning as far, as tall, its
 # foot as low): one writer draws the slashes of a date the same way.
-SLASH_TILT = (15, 55)          # leaning right this many degrees from upright (its ink's main axis)
+SLASH_TILT = (12, 55)          # leaning right this many degrees from upright (its ink's main axis)
 SLASH_STRAIGHT = (7.0, 6.0)    # at least this many times as long as it is thick: one that stands out, one alike
 SLASH_OUT = (1.2, 0.12, 0.3)   # taller than the digits beside it by this much, or its foot this far
                                # below theirs, or both ends together this far out (times their height),
@@ -204,7 +204,7 @@ SLASH_ALIKE = (6.0, 0.9, 0.1)  # alike: leaning within this many degrees of it, 
 @dataclass
 class Stroke:
     """A mark's shape as a possible slash."""
-    tilt: float        # its ink's main axis, in degrees from upright (15-55: leaning right)
+    tilt: float        # its ink's main axis, in degrees from upright (12-55: leaning right)
     straight: float    # how many times as long as it is thick
     drop: float        # how far its foot is below the line's, times the line's height
     stands_out: bool   # taller than the digits on each side of it, or reaching well below them, or both ends out

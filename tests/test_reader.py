@@ -1038,6 +1038,9 @@ def test_a_slash_stands_out_of_its_line_or_is_drawn_like_one_that_does():
     assert separators(((250, 60), (290, 180))) == []
     assert separators(((750, 180), (790, 60))) == []
     assert separators(((270, 180), (272, 40))) == []
+    # Leaning 13 degrees is a slash still; 10 degrees is upright enough for a 1.
+    assert separators(((250, 160), (280, 30))) == ["slash"]
+    assert separators(((250, 160), (273, 30))) == []
 
 
 def test_lines_read_with_slashes_are_told_apart_in_the_warning():
