@@ -28,8 +28,8 @@ import torch
 from .image import ImageError, load_image
 from .ink import extract_ink, fill_inked_holes, ink_region
 from .normalise import normalise_digit, to_mnist_frame, to_model_input
-from .segment import (MAX_MARKS, PLAIN_SHAPES, Blob, blob_mask, cut_candidates, cut_seams, drawn_shape,
-                      estimate_slant, layout, line_image, shear, stacked_digit, unshear_x)
+from .segment import (MAX_MARKS, MINUS_LINE, PLAIN_SHAPES, Blob, blob_mask, cut_candidates, cut_seams,
+                      drawn_shape, estimate_slant, layout, line_image, shear, stacked_digit, unshear_x)
 from .sequence import FRAME, read_lines, text_log_likelihood
 from .weights import load_line_reader, load_model, load_verifier
 
@@ -491,6 +491,15 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
 WRITTEN_MARK = {"point": ".", "comma": ",", "dash": "-", "slash": "/"}  # a Separator between digits, as written
 
 
+def level_with_middle(y: float, digits: list) -> bool:
+    """`y` lies in the middle half of the digits' height (the median of their tops and feet). The
+    minus check (segment.dash_kind) looks at the marks; this looks at the digits read from them,
+    a digit drawn in pieces being one: a stub beside the top piece of a sketched 8 is no minus sign."""
+    top = float(np.median([d.box[1] for d in digits]))
+    foot = float(np.median([d.box[3] for d in digits]))
+    return top + 0.25 * (foot - top) <= y <= top + 0.75 * (foot - top)
+
+
 def written_text(digits: list, separators: list, scale: float, ox: float, oy: float, size: tuple) -> str:
     """The digits line by line, with the points, commas, hyphens and slashes found between them and a
     minus sign before them (segment.Separator) put back where they were written; a point, comma, hyphen or slash
@@ -504,7 +513,7 @@ def written_text(digits: list, separators: list, scale: float, ox: float, oy: fl
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         if sep.kind == "minus":  # before the nearest line that starts level with it, on its right
             starts = [(line[0].box[0] - cx, k) for k, line in by_line.items()
-                      if cx < line[0].box[0] and line[0].box[1] <= cy <= line[0].box[3]]
+                      if cx < line[0].box[0] and level_with_middle(cy, line[:MINUS_LINE])]
             if starts:
                 after[min(starts)[1], -1] = "-"
             continue

@@ -103,7 +103,7 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     marks, separators = keep + small, []
     if len(marks) <= MAX_MARKS:
         separators = [Separator(kind, b) for b in [b for b in marks if b.h < ref_h] + thin
-                      for kind in [separator_kind(b, marks)] if kind]
+                      for kind in [separator_kind(b, marks, labels)] if kind]
         # Slashes: tall marks, not already a point, comma or dash.
         points = {id(s.blob) for s in separators}
         separators += [Separator("slash", b) for b in
@@ -144,18 +144,48 @@ SEPARATOR_SIZE = (0.06, 0.3, 0.7)  # least and most size of a point, most height
 # is the marks to its right whose height spans it: the median of their tops and feet, since a digit
 # drawn in pieces (a 5's hat, a broken 7) gives a piece or two.
 MINUS_GAP = 1.0
-MINUS_FLAT = 2.0                # at least this many times as wide as it is thick
-# Least and most width, most thickness, times the line's height. Shorter marks are specks or pieces of
-# digits (a 4's bar broken off its stem). A minus sign's box is that thin; a hyphen, with a digit on
-# each side to vouch for it, may be tilted, and its thickness is its ink per column.
+MINUS_FLAT = 2.0                # at least this many times as long as it is thick (its ink's main axis)
+MINUS_TILT = 25                 # at most this many degrees off level: drawn by hand, a dash is seldom flat
+# Least and most length, most thickness, times the line's height. Shorter marks are specks or pieces of
+# digits (a 4's bar broken off its stem). Length and thickness are along and across its ink's main
+# axis, so that a tilted dash measures as a flat one would.
 MINUS_SIZE = (0.3, 1.2, 0.3)
 MINUS_LINE = 4                  # the line's height is measured on this many marks next to it
 
 
-def dash_kind(mark: Blob, marks: list) -> str:
+@dataclass
+class InkAxis:
+    """A mark's ink along its main axis (from its moments)."""
+    angle: float       # degrees from level, -90 to 90; y runs down, so a stroke rising to the right is negative
+    straight: float    # how many times as long as it is thick: the spread along the axis over that across it
+    length: float      # its extent along the axis, in pixels
+    thickness: float   # its ink per unit of that length, in pixels
+
+
+def ink_axis(mark: Blob, labels: np.ndarray) -> "InkAxis | None":
+    """The main axis of a one-piece mark's ink; None for a mark of several pieces."""
+    if len(mark.labels) != 1:
+        return None
+    ink = (labels[mark.y0:mark.y1, mark.x0:mark.x1] == mark.labels[0]).astype(np.uint8)
+    m = cv2.moments(ink, binaryImage=True)
+    if m["m00"] == 0:
+        return None
+    xx, yy, xy = m["mu20"] / m["m00"], m["mu02"] / m["m00"], m["mu11"] / m["m00"]
+    thin, long = np.linalg.eigvalsh([[xx, xy], [xy, yy]])
+    angle = 0.5 * np.arctan2(2 * xy, xx - yy)
+    ys, xs = np.nonzero(ink)
+    along = xs * np.cos(angle) + ys * np.sin(angle)
+    length = float(along.max() - along.min() + 1)
+    return InkAxis(float(np.degrees(angle)), float(np.sqrt(long / max(thin, 1e-6))), length, m["m00"] / length)
+
+
+def dash_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
     """"minus" for a minus sign before a line of digits, "dash" for a hyphen between two digits of
     one, "" for any other mark, given the other marks."""
-    if mark.w < MINUS_FLAT * mark.h:
+    if mark.w < mark.h:  # steeper than 45 degrees: no dash, and no need to look at its ink
+        return ""
+    axis = ink_axis(mark, labels)
+    if axis is None or abs(axis.angle) > MINUS_TILT or axis.straight < MINUS_FLAT:
         return ""
     cy, slack = (mark.y0 + mark.y1) / 2, 0.15 * mark.w
     after = sorted((d for d in marks if d is not mark and d.x0 >= mark.x1 - slack and d.y0 < cy < d.y1
@@ -168,15 +198,15 @@ def dash_kind(mark: Blob, marks: list) -> str:
     # The gap is to the nearest ink of the line, a piece of a digit too.
     line = [d for d in marks if d is not mark and d.y0 < base and d.y1 > top]
     nearest = min(d.x0 for d in line if d.x0 >= mark.x1 - slack)
-    if not (top + 0.25 * h <= cy <= top + 0.75 * h and least * h <= mark.w <= most * h
-            and mark.area / mark.w <= thickest * h and nearest - mark.x1 <= MINUS_GAP * h):
+    if not (top + 0.25 * h <= cy <= top + 0.75 * h and least * h <= axis.length <= most * h
+            and axis.thickness <= thickest * h and nearest - mark.x1 <= MINUS_GAP * h):
         return ""
     # It stands in a gap: no mark over or under it (a 7's crossbar drawn apart), nor reaching into its
     # span by more than 0.15 of its width (a 5's hat drawn apart, over the end of the 5's body).
     if _covered(mark, [d for d in marks if d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h], share=0.15):
         return ""
     if not any(d.x1 <= mark.x0 + slack and d.h >= 0.5 * h for d in line):
-        return "minus" if mark.h <= thickest * h else ""
+        return "minus"
     # A hyphen, at most MINUS_GAP from the nearest mark before it (not a speck). Unless that mark ends
     # at or under the dash's start with its top below the dash's middle: a 5's body, whose hat was drawn apart.
     previous = max((d for d in line if d.x1 <= mark.x0 + slack and max(d.w, d.h) >= 0.25 * h),
@@ -212,18 +242,14 @@ class Stroke:
 
 def slash_stroke(mark: Blob, marks: list, labels: np.ndarray) -> "Stroke | None":
     """A straight mark leaning right between two digits, as a Stroke; None for any other mark."""
-    if not (0.15 * mark.h <= mark.w <= 1.6 * mark.h) or len(mark.labels) != 1:
+    if not (0.15 * mark.h <= mark.w <= 1.6 * mark.h):
         return None
     # Its ink's main axis first: most marks, digits, are no straight stroke leaning right.
-    ink = (labels[mark.y0:mark.y1, mark.x0:mark.x1] == mark.labels[0]).astype(np.uint8)
-    m = cv2.moments(ink, binaryImage=True)
-    if m["m00"] == 0:
+    axis = ink_axis(mark, labels)
+    if axis is None:
         return None
-    xx, yy, xy = m["mu20"] / m["m00"], m["mu02"] / m["m00"], m["mu11"] / m["m00"]
-    thin, long = np.linalg.eigvalsh([[xx, xy], [xy, yy]])
     # y runs down: a slash's axis rises to the right, 0-90 degrees from upright; leaning left is 90-180.
-    tilt = 90 + 0.5 * np.degrees(np.arctan2(2 * xy, xx - yy))
-    straight = float(np.sqrt(long / max(thin, 1e-6)))
+    tilt, straight = 90 + axis.angle, axis.straight
     if not (SLASH_TILT[0] <= tilt <= SLASH_TILT[1] and straight >= min(SLASH_STRAIGHT)):
         return None
     # The line on each side: the nearest two whole digits level with its middle, their tops and feet
@@ -264,9 +290,10 @@ def find_slashes(candidates: list, marks: list, labels: np.ndarray) -> list:
                 and abs(st.drop - sa.drop) <= drop for a, sa in sure)]
 
 
-def separator_kind(mark: Blob, marks: list) -> str:
-    """"point", "comma", "minus", "dash" or "" for a small mark, given the other marks (digits, or pieces of them)."""
-    dash = dash_kind(mark, marks)
+def separator_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
+    """"point", "comma", "minus", "dash" or "" for a small mark, given the other marks (digits, or pieces
+    of them) and the label image."""
+    dash = dash_kind(mark, marks, labels)
     if dash:
         return dash
     # The line's height, top and baseline: from the marks the mark begins in the lower half of (or
