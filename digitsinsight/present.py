@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from .image import ImageError, load_image
-from .reader import NOT_DIGIT_BELOW, Reading, read_or_explain
+from .reader import Reading, read_or_explain
 
 DISPLAY_MAX_SIDE = 1200   # the annotated image is shown at most this big
 
@@ -70,7 +70,7 @@ def digit_cards_html(reading: Reading | None) -> str:
             for k, p in probs.items())
         if d.shape:
             note = f'<div class="di-flag">looks like {html.escape(d.shape)}</div>'
-        elif d.is_digit < NOT_DIGIT_BELOW:
+        elif d.maybe_not_a_digit:
             note = '<div class="di-flag">may not be a digit</div>'
         elif d.disputed:
             note = f'<div class="di-flag">or {d.disputed}? (readers differ)</div>'

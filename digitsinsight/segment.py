@@ -161,12 +161,14 @@ class InkAxis:
     length: float      # its extent along the axis, in pixels
     thickness: float   # its ink per unit of that length, in pixels
 
+    @property
+    def lean(self) -> float:
+        """Degrees the axis leans right of upright (negative: left), for a stroke nearer upright than level."""
+        return 90 + self.angle if self.angle <= 0 else self.angle - 90
 
-def ink_axis(mark: Blob, labels: np.ndarray) -> "InkAxis | None":
-    """The main axis of a one-piece mark's ink; None for a mark of several pieces."""
-    if len(mark.labels) != 1:
-        return None
-    ink = (labels[mark.y0:mark.y1, mark.x0:mark.x1] == mark.labels[0]).astype(np.uint8)
+
+def stroke_axis(ink: np.ndarray) -> "InkAxis | None":
+    """The main axis of a binary image's ink (its nonzero pixels); None when it holds none."""
     m = cv2.moments(ink, binaryImage=True)
     if m["m00"] == 0:
         return None
@@ -177,6 +179,13 @@ def ink_axis(mark: Blob, labels: np.ndarray) -> "InkAxis | None":
     along = xs * np.cos(angle) + ys * np.sin(angle)
     length = float(along.max() - along.min() + 1)
     return InkAxis(float(np.degrees(angle)), float(np.sqrt(long / max(thin, 1e-6))), length, m["m00"] / length)
+
+
+def ink_axis(mark: Blob, labels: np.ndarray) -> "InkAxis | None":
+    """The main axis of a one-piece mark's ink; None for a mark of several pieces."""
+    if len(mark.labels) != 1:
+        return None
+    return stroke_axis((labels[mark.y0:mark.y1, mark.x0:mark.x1] == mark.labels[0]).astype(np.uint8))
 
 
 def dash_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
@@ -234,7 +243,7 @@ SLASH_ALIKE = (6.0, 0.9, 0.1)  # alike: leaning within this many degrees of it, 
 @dataclass
 class Stroke:
     """A mark's shape as a possible slash."""
-    tilt: float        # its ink's main axis, in degrees from upright (12-55: leaning right)
+    tilt: float        # its ink's main axis, in degrees right of upright (12-55)
     straight: float    # how many times as long as it is thick
     drop: float        # how far its foot is below the line's, times the line's height
     stands_out: bool   # taller than the digits on each side of it, or reaching well below them, or both ends out
@@ -248,8 +257,7 @@ def slash_stroke(mark: Blob, marks: list, labels: np.ndarray) -> "Stroke | None"
     axis = ink_axis(mark, labels)
     if axis is None:
         return None
-    # y runs down: a slash's axis rises to the right, 0-90 degrees from upright; leaning left is 90-180.
-    tilt, straight = 90 + axis.angle, axis.straight
+    tilt, straight = axis.lean, axis.straight
     if not (SLASH_TILT[0] <= tilt <= SLASH_TILT[1] and straight >= min(SLASH_STRAIGHT)):
         return None
     # The line on each side: the nearest two whole digits level with its middle, their tops and feet

@@ -29,7 +29,7 @@ def test_unsure_digit_shows_its_runner_up(bundled_model):
     from bench.synth import make_set
     for sample in make_set("hard", 200, seed=3):
         reading, _ = present.read_for_display(sample.image, bundled_model)
-        unsure = [d for d in reading.digits if d.unsure and d.is_digit >= present.NOT_DIGIT_BELOW
+        unsure = [d for d in reading.digits if d.unsure and not d.maybe_not_a_digit
                   and not d.disputed and not d.other_line] if reading else []
         if unsure:
             cards = present.digit_cards_html(reading)

@@ -1043,6 +1043,36 @@ def test_a_slash_stands_out_of_its_line_or_is_drawn_like_one_that_does():
     assert separators(((250, 160), (273, 30))) == []
 
 
+def test_a_fair_1_standing_alone_is_not_flagged_for_the_verifiers_doubt():
+    # A 1 drawn as one straight stroke between an MNIST test 3 and 7 on a sketchpad. The split
+    # verifier, trained on fragments of digits, puts such a 1 at 0.37 (6 px brush) and 0.43 (24 px):
+    # before, the number came back unsure, "Mark 2 may not be a digit (read as 1)".
+    for brush in (6, 24):
+        reading = read_number(_sketched(((60, 3), (660, 7)), [[420, 90], [405, 330]], brush, 420))
+        assert reading.text == "317" and reading.status == "ok" and reading.warnings == [], brush
+        assert reading.digits[1].is_digit < 0.5 and reading.digits[1].fair_one
+
+    from digitsinsight import Digit
+
+    def one(crop, is_digit=0.4, stands_alone=True, digit=1):
+        return Digit(digit, 0.99, [(digit, 0.99)], (0, 0, 10, 28), crop, 0, is_digit, stands_alone=stands_alone)
+
+    def stroke(top_x, bottom_x):
+        crop = np.zeros((28, 28), np.uint8)
+        cv2.line(crop, (top_x, 4), (bottom_x, 23), 255, 3)
+        return crop
+
+    upright, leaning = stroke(14, 13), stroke(17, 10)  # 3 and 20 degrees right of upright
+    assert one(upright).fair_one and not one(upright).unsure
+    assert one(upright, stands_alone=False).unsure   # a piece cut from a mark: maybe a sliver of a digit
+    assert one(upright, is_digit=0.05).unsure        # the verifier is sure it is no digit
+    assert one(leaning).unsure                       # leaning as a slash may: maybe one read as a 1
+    assert one(upright, digit=7).unsure
+    blob = np.zeros((28, 28), np.uint8)
+    cv2.circle(blob, (14, 14), 6, 255, -1)
+    assert one(blob).unsure                          # not a straight stroke
+
+
 def test_lines_read_with_slashes_are_told_apart_in_the_warning():
     # Two generated fractions ("6/5" and "94/31", MNIST test digits), one above the other on one page.
     a, b = make_set("dated", 4, seed=13)[2:4]
