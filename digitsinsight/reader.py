@@ -52,6 +52,7 @@ PIECE_PENALTY = 1.0     # without a verifier, a log-score cost per piece: the cl
                         # fragments too, so a split must earn its keep
 JOIN_MARKS = 3          # at most this many neighbouring marks are tried as one digit
 JOIN_WIDTH = 1.5        # ... when together they are at most this times as wide as tall (and the line)
+JOIN_GAP = 0.5          # ... and no two of them are further apart than this times the line's height
 VERIFIED_PENALTY = 0.2  # with the verifier, which knows fragments and pairs, a small cost suffices
 CLASSIFY_FROM = 0.9     # crops the verifier puts under this are classified only if a best path needs them
                         # (any value gives the same paths; on 200 validation photos 0.9 read 1,576 of their
@@ -201,6 +202,9 @@ def _joined_pieces(labels, line: list, starts: list, line_h: float) -> list:
     for a in range(len(line)):
         union = line[a]
         for b in range(a + 1, min(a + JOIN_MARKS, len(line))):
+            # Strokes of one digit all but meet; two thin 1s a wide gap apart are as narrow together as one digit.
+            if line[b].x0 - union.x1 > JOIN_GAP * line_h:
+                break
             union = union.merged(line[b])
             if union.w > JOIN_WIDTH * min(union.h, line_h):
                 break

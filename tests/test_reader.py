@@ -1073,6 +1073,18 @@ def test_a_fair_1_standing_alone_is_not_flagged_for_the_verifiers_doubt():
     assert one(blob).unsure                          # not a straight stroke
 
 
+def test_two_straight_1s_a_digit_apart_are_not_taken_together_for_one_digit():
+    # Two upright strokes 100 px tall, a stroke's height apart: together they are no wider than a
+    # digit, and were offered as one mark in pieces, read as one "1" (the verifier doubts a thin 1
+    # more than the pair). Strokes of one digit all but meet: marks further apart than half the
+    # line's height are not joined.
+    img = np.full((260, 820), 245, np.uint8)
+    for x in (100, 200):
+        cv2.line(img, (x, 50), (x, 150), 20, 9)
+    reading = read_number(img)
+    assert reading.text == "11" and [d.box[0] < 110 for d in reading.digits] == [True, False]
+
+
 def test_lines_read_with_slashes_are_told_apart_in_the_warning():
     # Two generated fractions ("6/5" and "94/31", MNIST test digits), one above the other on one page.
     a, b = make_set("dated", 4, seed=13)[2:4]
