@@ -28,20 +28,22 @@ import torch
 from .image import ImageError, load_image
 from .ink import extract_ink, fill_inked_holes, ink_region
 from .normalise import normalise_digit, to_mnist_frame, to_model_input
-from .segment import (MAX_MARKS, MINUS_LINE, PLAIN_SHAPES, SLASH_TILT, Blob, blob_mask, cut_candidates,
-                      cut_seams, drawn_shape, estimate_slant, layout, line_image, shear, stacked_digit,
-                      stroke_axis, unshear_x)
+from .segment import (MAX_MARKS, MINUS_LINE, PLAIN_SHAPES, Blob, blob_mask, cut_candidates, cut_seams,
+                      drawn_shape, estimate_slant, layout, line_image, shear, stacked_digit, stroke_axis,
+                      unshear_x)
 from .sequence import FRAME, read_lines, text_log_likelihood
 from .weights import load_line_reader, load_model, load_verifier
 
 UNSURE_BELOW = 0.80     # a digit read with less confidence than this is flagged
 NOT_DIGIT_BELOW = 0.5   # the verifier's p(one digit) under this: flagged as maybe not a digit
-# ... except a fair 1: a whole mark standing clear of its neighbours, read as 1 above FAIR_ONE[0], a
-# straight stroke (its crop at least FAIR_ONE[2] times as long as thick) not leaning right as far as a
-# slash may, that the verifier puts at FAIR_ONE[1] or more. The verifier, trained on fragments of split
-# digits, doubts a plain 1 (on validation, under 0.5 for a median 0.4), but a mark standing alone is no
-# fragment; a speck or scribble read as 1 it puts near 0.
-FAIR_ONE = (0.95, 0.15, 4.0)
+# ... except a fair 1: a whole mark standing clear of its neighbours, read as 1 above FAIR_ONE[0], that
+# the verifier puts at FAIR_ONE[1] or more, a stroke nearer upright than level, straight (its crop at
+# least FAIR_ONE[2] times as long as thick) and leaning right less than FAIR_ONE[3] degrees (a slash
+# leans more). The verifier, trained on fragments of split digits, doubts a plain 1 (on validation,
+# under 0.5 for a median 0.4), but a mark standing alone is no fragment; a speck or scribble read as 1
+# it puts near 0. A plain bar on a blank page it puts at 0.11-0.16, by its pen: a thick one is a sure 1.
+FAIR_ONE = (0.95, 0.15, 4.0, 12)
+CROP_INK = 64           # a 28x28 crop's pixels above this are its ink
 NO_DIGITS_BELOW = 0.2   # every piece under this: the image holds no digits
 IGNORE_BELOW = 0.02     # a mark this surely not a digit, beside real digits, is left out
 MAX_DIGITS = 64         # per image; more is texture, not a number
@@ -78,21 +80,23 @@ class Digit:
     stands_alone: bool = False    # a whole mark of its own (no cut, no join), clear of its neighbours in the line
 
     def doubted(self, below: float) -> bool:
-        """The verifier puts this under `below`; a lone straight stroke read surely as 1 is exempt,
-        since the verifier (trained on fragments) doubts a fair "1". An empty crop (one_digit_probability) is not one."""
+        """The verifier puts this under `below`; a 1 read surely is exempt, since the verifier (trained on
+        fragments) doubts a fair "1". An empty crop (one_digit_probability) is not one."""
         return self.is_digit < below and not (self.digit == 1 and self.confidence > 0.95 and self.crop.any())
 
     @property
     def fair_one(self) -> bool:
         """A 1 the verifier's doubt does not flag (see FAIR_ONE)."""
-        read, verified, straight = FAIR_ONE
+        read, verified, straight, lean = FAIR_ONE
         if not (self.digit == 1 and self.stands_alone and self.confidence > read and self.is_digit >= verified):
             return False
-        axis = stroke_axis((self.crop > 64).astype(np.uint8))
-        return axis is not None and axis.straight >= straight and axis.lean < SLASH_TILT[0]
+        axis = stroke_axis((self.crop > CROP_INK).astype(np.uint8))
+        return (axis is not None and abs(axis.angle) >= 45 and axis.straight >= straight
+                and axis.lean < lean)
 
     @property
     def maybe_not_a_digit(self) -> bool:
+        """Flagged as maybe not a digit: the verifier doubts it, and it is no fair 1."""
         return self.is_digit < NOT_DIGIT_BELOW and not self.fair_one
 
     @property
@@ -428,7 +432,7 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
             lines_score += logp[k] - penalty
     # Marks offered loosely (lines of one mark each, apart) are also how two digits written one above
     # the other look: they are taken together only where the verifier doubts one as a digit of its own
-    # (flags it as maybe not a digit).
+    # (puts it under NOT_DIGIT_BELOW, a fair 1 too).
     if (whole_at is not None and probs[whole_at].max() >= UNSURE_BELOW and one[whole_at] >= NOT_DIGIT_BELOW
             and logp[whole_at] - penalty > lines_score
             and (not loosely or min(d.is_digit for d in digits) < NOT_DIGIT_BELOW)):

@@ -137,10 +137,11 @@ SEPARATOR_GAP = 1.0
 SEPARATOR_SIZE = (0.06, 0.3, 0.7)  # least and most size of a point, most height of a comma (x line height)
 
 
-# A minus sign is a flat dash level with the middle of the line of digits it stands before (its
-# centre in the middle half of their height), at most MINUS_GAP of their height left of the first,
-# with no mark over or under it and no digit before it on the line. The same dash with a digit before
-# it, at most MINUS_GAP away, is a hyphen between two groups of digits ("555-1234", "12-34"). The line
+# A minus sign is a dash, at most MINUS_TILT off level, level with the middle of the line of digits it
+# stands before (its centre in the middle half of their height), at most MINUS_GAP of their height left
+# of the first, with no mark over or under it and no digit before it on the line. The same dash with a
+# digit before it, at most MINUS_GAP away, and flat (its box twice as wide as tall: a 5's hat drawn
+# apart and tilted is no hyphen), is a hyphen between two groups of digits ("555-1234", "12-34"). The line
 # is the marks to its right whose height spans it: the median of their tops and feet, since a digit
 # drawn in pieces (a 5's hat, a broken 7) gives a piece or two.
 MINUS_GAP = 1.0
@@ -181,7 +182,7 @@ def stroke_axis(ink: np.ndarray) -> "InkAxis | None":
     return InkAxis(float(np.degrees(angle)), float(np.sqrt(long / max(thin, 1e-6))), length, m["m00"] / length)
 
 
-def ink_axis(mark: Blob, labels: np.ndarray) -> "InkAxis | None":
+def mark_axis(mark: Blob, labels: np.ndarray) -> "InkAxis | None":
     """The main axis of a one-piece mark's ink; None for a mark of several pieces."""
     if len(mark.labels) != 1:
         return None
@@ -193,7 +194,7 @@ def dash_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
     one, "" for any other mark, given the other marks."""
     if mark.w < mark.h:  # steeper than 45 degrees: no dash, and no need to look at its ink
         return ""
-    axis = ink_axis(mark, labels)
+    axis = mark_axis(mark, labels)
     if axis is None or abs(axis.angle) > MINUS_TILT or axis.straight < MINUS_FLAT:
         return ""
     cy, slack = (mark.y0 + mark.y1) / 2, 0.15 * mark.w
@@ -221,7 +222,10 @@ def dash_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
     previous = max((d for d in line if d.x1 <= mark.x0 + slack and max(d.w, d.h) >= 0.25 * h),
                    key=lambda d: d.x1)
     hat = previous.x1 >= mark.x0 - 0.05 * h and previous.y0 >= cy - 0.15 * h
-    return "dash" if mark.x0 - previous.x1 <= MINUS_GAP * h and not hat else ""
+    # A hyphen has a digit on each side to vouch for it, but so has a piece of a digit between two
+    # others: it is flat, as it was before tilted minus signs were read (its box twice as wide as tall).
+    flat = mark.w >= MINUS_FLAT * mark.h and least * h <= mark.w and mark.area / mark.w <= thickest * h
+    return "dash" if mark.x0 - previous.x1 <= MINUS_GAP * h and not hat and flat else ""
 
 
 # A slash between two groups of digits ("12/05/2026", "3/4") is a straight stroke leaning right. A 1
@@ -230,7 +234,7 @@ def dash_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
 # feet. A slash no taller than its digits, ending level with them, is read as the 1 it looks like,
 # unless the line holds a slash that stands out and it is drawn alike (leaning as far, as tall, its
 # foot as low): one writer draws the slashes of a date the same way.
-SLASH_TILT = (12, 55)          # leaning right this many degrees from upright (its ink's main axis)
+SLASH_TILT = (15, 55)          # leaning right this many degrees from upright (its ink's main axis)
 SLASH_STRAIGHT = (7.0, 6.0)    # at least this many times as long as it is thick: one that stands out, one alike
 SLASH_OUT = (1.2, 0.12, 0.3)   # taller than the digits beside it by this much, or its foot this far
                                # below theirs, or both ends together this far out (times their height),
@@ -243,7 +247,7 @@ SLASH_ALIKE = (6.0, 0.9, 0.1)  # alike: leaning within this many degrees of it, 
 @dataclass
 class Stroke:
     """A mark's shape as a possible slash."""
-    tilt: float        # its ink's main axis, in degrees right of upright (12-55)
+    tilt: float        # its ink's main axis, in degrees right of upright (15-55)
     straight: float    # how many times as long as it is thick
     drop: float        # how far its foot is below the line's, times the line's height
     stands_out: bool   # taller than the digits on each side of it, or reaching well below them, or both ends out
@@ -254,7 +258,7 @@ def slash_stroke(mark: Blob, marks: list, labels: np.ndarray) -> "Stroke | None"
     if not (0.15 * mark.h <= mark.w <= 1.6 * mark.h):
         return None
     # Its ink's main axis first: most marks, digits, are no straight stroke leaning right.
-    axis = ink_axis(mark, labels)
+    axis = mark_axis(mark, labels)
     if axis is None:
         return None
     tilt, straight = axis.lean, axis.straight
