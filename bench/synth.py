@@ -515,10 +515,15 @@ def hyphenated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
     """A clean number written in groups joined by hyphens ("555-1234", "12-05-2026", "12345-6789"):
     the text is its digits, meta["written"] the number as written. The hyphen is a dash level with
     the middle of the digits, in the gap between two of them, like the minus sign."""
-    sizes = HYPHEN_GROUPS[int(rng.integers(len(HYPHEN_GROUPS)))]
+    return _grouped_number(rng, pool, HYPHEN_GROUPS, "-", "hyphenated")
+
+
+def _grouped_number(rng, pool, group_sizes: tuple, mark: str, kind: str) -> Sample:
+    """Random digits in groups of one of `group_sizes`, joined by `mark`, drawn by _marked_number."""
+    sizes = group_sizes[int(rng.integers(len(group_sizes)))]
     digits = "".join(str(int(v)) for v in rng.integers(0, 10, sum(sizes)))
     cuts = np.cumsum((0,) + sizes)
-    return _marked_number(rng, pool, "-".join(digits[i:j] for i, j in zip(cuts, cuts[1:])), "hyphenated")
+    return _marked_number(rng, pool, mark.join(digits[i:j] for i, j in zip(cuts, cuts[1:])), kind)
 
 
 # Groups of digits as people join them with slashes: dates day first, month first or year first, and fractions.
@@ -529,10 +534,7 @@ def dated_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
     """A clean number written in groups joined by slashes ("12/05/2026", "2026/05/12", "3/4"): the
     text is its digits, meta["written"] the number as written. The slash is a straight stroke leaning
     right, in the gap between two digits."""
-    sizes = SLASH_GROUPS[int(rng.integers(len(SLASH_GROUPS)))]
-    digits = "".join(str(int(v)) for v in rng.integers(0, 10, sum(sizes)))
-    cuts = np.cumsum((0,) + sizes)
-    return _marked_number(rng, pool, "/".join(digits[i:j] for i, j in zip(cuts, cuts[1:])), "dated")
+    return _grouped_number(rng, pool, SLASH_GROUPS, "/", "dated")
 
 
 def _slash(rng, alpha, x, h, base, pen, style) -> int:

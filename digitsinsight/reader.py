@@ -29,8 +29,8 @@ from .image import ImageError, load_image
 from .ink import extract_ink, fill_inked_holes, ink_region
 from .normalise import normalise_digit, to_mnist_frame, to_model_input
 from .segment import (MAX_MARKS, MINUS_LINE, PLAIN_SHAPES, Blob, blob_mask, cut_candidates, cut_seams,
-                      drawn_shape, estimate_slant, layout, line_image, shear, stacked_digit, stroke_axis,
-                      unshear_x)
+                      drawn_shape, estimate_slant, in_middle_half, layout, line_image, shear, stacked_digit,
+                      stroke_axis, unshear_x)
 from .sequence import FRAME, read_lines, text_log_likelihood
 from .weights import load_line_reader, load_model, load_verifier
 
@@ -524,9 +524,8 @@ def level_with_middle(y: float, digits: list) -> bool:
     """`y` lies in the middle half of the digits' height (the median of their tops and feet). The
     minus check (segment.dash_kind) looks at the marks; this looks at the digits read from them,
     a digit drawn in pieces being one: a stub beside the top piece of a sketched 8 is no minus sign."""
-    top = float(np.median([d.box[1] for d in digits]))
-    foot = float(np.median([d.box[3] for d in digits]))
-    return top + 0.25 * (foot - top) <= y <= top + 0.75 * (foot - top)
+    tops, feet = [d.box[1] for d in digits], [d.box[3] for d in digits]
+    return in_middle_half(y, float(np.median(tops)), float(np.median(feet)))
 
 
 def written_text(digits: list, separators: list, scale: float, ox: float, oy: float, size: tuple) -> str:

@@ -105,9 +105,9 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
         separators = [Separator(kind, b) for b in [b for b in marks if b.h < ref_h] + thin
                       for kind in [separator_kind(b, marks, labels)] if kind]
         # Slashes: tall marks, not already a point, comma or dash.
-        points = {id(s.blob) for s in separators}
+        set_apart = {id(s.blob) for s in separators}
         separators += [Separator("slash", b) for b in
-                       find_slashes([b for b in keep if b.h >= 0.6 * ref_h and id(b) not in points], marks, labels)]
+                       find_slashes([b for b in keep if b.h >= 0.6 * ref_h and id(b) not in set_apart], marks, labels)]
         separators.sort(key=lambda s: s.blob.x0)
     taken = {id(s.blob) for s in separators}
     small = [b for b in small if id(b) not in taken]
@@ -184,9 +184,12 @@ def stroke_axis(ink: np.ndarray) -> "InkAxis | None":
 
 def mark_axis(mark: Blob, labels: np.ndarray) -> "InkAxis | None":
     """The main axis of a one-piece mark's ink; None for a mark of several pieces."""
-    if len(mark.labels) != 1:
-        return None
-    return stroke_axis((labels[mark.y0:mark.y1, mark.x0:mark.x1] == mark.labels[0]).astype(np.uint8))
+    return stroke_axis(blob_mask(labels, mark)) if len(mark.labels) == 1 else None
+
+
+def in_middle_half(y: float, top: float, foot: float) -> bool:
+    """`y` lies in the middle half of a line from `top` to `foot`: where a minus sign stands."""
+    return top + 0.25 * (foot - top) <= y <= top + 0.75 * (foot - top)
 
 
 def dash_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
@@ -208,7 +211,7 @@ def dash_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
     # The gap is to the nearest ink of the line, a piece of a digit too.
     line = [d for d in marks if d is not mark and d.y0 < base and d.y1 > top]
     nearest = min(d.x0 for d in line if d.x0 >= mark.x1 - slack)
-    if not (top + 0.25 * h <= cy <= top + 0.75 * h and least * h <= axis.length <= most * h
+    if not (in_middle_half(cy, top, base) and least * h <= axis.length <= most * h
             and axis.thickness <= thickest * h and nearest - mark.x1 <= MINUS_GAP * h):
         return ""
     # It stands in a gap: no mark over or under it (a 7's crossbar drawn apart), nor reaching into its
