@@ -70,6 +70,8 @@ def digit_cards_html(reading: Reading | None) -> str:
             for k, p in probs.items())
         if d.shape:
             note = f'<div class="di-flag">looks like {html.escape(d.shape)}</div>'
+        elif d.maybe_slash:
+            note = '<div class="di-flag">or a slash?</div>'
         elif d.maybe_not_a_digit:
             note = '<div class="di-flag">may not be a digit</div>'
         elif d.disputed:
@@ -122,8 +124,9 @@ def boxed_image(image, reading: Reading | None):
 
 
 def unsure_runners(reading: dict) -> dict:
-    """{digit index: runner-up digit} for the unsure digits of a reading's to_dict(), for speech."""
-    return {i: (d.get("disputed") or str(d["alternatives"][1]["digit"]))
+    """{digit index: runner-up digit} for the unsure digits of a reading's to_dict(), for speech; None
+    for a 1 that may be a slash, which has no digit to offer instead ("maybe", no more)."""
+    return {i: None if d.get("maybe_slash") else (d.get("disputed") or str(d["alternatives"][1]["digit"]))
             for i, d in enumerate(reading.get("digits", []))
             if d.get("unsure") and len(d.get("alternatives", [])) > 1}
 

@@ -367,7 +367,9 @@ def unsure_from_reading(reading) -> dict:
     for line in sorted(by_line):
         for d in by_line[line]:
             if getattr(d, "unsure", False):
-                others = [a for a, _ in getattr(d, "alternatives", []) if a != d.digit]
+                # A 1 that may be a slash has no digit to offer instead: "maybe", no more.
+                others = [] if getattr(d, "maybe_slash", False) else [
+                    a for a, _ in getattr(d, "alternatives", []) if a != d.digit]
                 out[index] = str(others[0]) if others else None
             index += 1
     return out

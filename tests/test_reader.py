@@ -1043,6 +1043,46 @@ def test_a_slash_stands_out_of_its_line_or_is_drawn_like_one_that_does():
     assert separators(((250, 160), (290, 30))) == ["slash"]
 
 
+def test_a_1_that_may_be_a_slash_is_flagged_with_the_number_it_would_be():
+    from bench.synth import draw_strokes
+    from digitsinsight import present, speech
+
+    # MNIST test digits 2 and 8 on a sketchpad (about 170 px tall, feet at y 270-285) and between them a
+    # straight stroke as tall, leaning 22 degrees. It does not stand out of the line as a slash must, so
+    # it is read as the 1 it looks like; before, the reading came back sure. Its foot reaches 10 px
+    # below theirs, as a slash's often does and a 1's does not: the reading is unsure, and offers the
+    # fraction. Standing on the line, the stroke is a 1, and the reading is sure.
+    for brush in (8, 18):
+        reading = read_number(_sketched(((60, 2), (660, 8)), [[400, 288], [470, 118]], brush, 460))
+        assert reading.text == "218" and reading.status == "unsure", brush
+        assert reading.warnings == ["Mark 2 may be a slash, not a 1: 2/8?"]
+        assert [d["maybe_slash"] for d in reading.to_dict()["digits"]] == [False, True, False]
+        assert "or a slash?" in present.digit_cards_html(reading)
+        # said as "maybe two hundred eighteen": a slash has no digit to offer instead of the 1
+        assert present.unsure_runners(reading.to_dict()) == {1: None}
+        assert speech.unsure_from_reading(reading) == {1: None}
+
+        reading = read_number(_sketched(((60, 2), (660, 8)), [[400, 272], [470, 102]], brush, 460))
+        assert reading.text == "218" and reading.status == "ok" and reading.warnings == [], brush
+
+    # Two such strokes in one line: one warning, with the date they would make.
+    sketch = _sketched(((60, 2), (560, 8), (1000, 4)), [[400, 288], [470, 118]], 12, 460)
+    layer = sketch[..., 3].copy()
+    draw_strokes(layer, [np.array([[890, 288], [960, 118]], float)], 12)
+    sketch[..., 3] = layer
+    reading = read_number(sketch)
+    assert reading.text == "21814" and reading.warnings == ["Marks 2 and 4 may be slashes, not 1s: 2/8/4?"]
+
+    # A number written with a hyphen is a code, not a date: the same stroke in it is a 1, and it is sure.
+    for brush in (8, 18):
+        sketch = _sketched(((60, 2), (560, 8), (900, 4)), [[400, 288], [470, 118]], brush, 460)
+        layer = sketch[..., 3].copy()
+        draw_strokes(layer, [np.array([[820, 200], [900, 196]], float)], brush)
+        sketch[..., 3] = layer
+        reading = read_number(sketch)
+        assert reading.to_dict()["written"] == "218-4" and reading.status == "ok", brush
+
+
 def test_a_fair_1_standing_alone_is_not_flagged_for_the_verifiers_doubt():
     # A 1 drawn as one straight stroke between an MNIST test 3 and 7 on a sketchpad. The split
     # verifier, trained on fragments of digits, puts such a 1 at 0.37 (6 px brush) and 0.43 (24 px):
