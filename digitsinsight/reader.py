@@ -43,6 +43,11 @@ NOT_DIGIT_BELOW = 0.5   # the verifier's p(one digit) under this: flagged as may
 # under 0.5 for a median 0.4), but a mark standing alone is no fragment; a speck or scribble read as 1
 # it puts near 0. A plain bar on a blank page it puts at 0.11-0.16, by its pen: a thick one is a sure 1.
 FAIR_ONE = (0.95, 0.15, 4.0, 12)
+# ... nor a digit in company: a whole mark standing clear of its neighbours, read above IN_COMPANY_READ,
+# in a line of two digits or more. The verifier doubts many a whole digit unlike its training's (a
+# printed one, a wide 2, a leaning 4); scribbles and shapes come alone, and a number's digits vouch
+# for each other.
+IN_COMPANY_READ = 0.99
 CROP_INK = 64           # a 28x28 crop's pixels above this are its ink
 NO_DIGITS_BELOW = 0.2   # every piece under this: the image holds no digits
 IGNORE_BELOW = 0.02     # a mark this surely not a digit, beside real digits, is left out
@@ -79,11 +84,15 @@ class Digit:
     shape: str = ""               # what the mark plainly is instead, where it is a drawn shape (segment.drawn_shape)
     stands_alone: bool = False    # a whole mark of its own (no cut, no join), clear of its neighbours in the line
     slash_like: bool = False      # a whole mark shaped as a slash may be, its foot below the line (segment)
+    in_company: bool = False      # its line holds other digits (set once the lines are read)
 
     def doubted(self, below: float) -> bool:
         """The verifier puts this under `below`; a 1 read surely is exempt, since the verifier (trained on
         fragments) doubts a fair "1". An empty crop (one_digit_probability) is not one."""
         return self.is_digit < below and not (self.digit == 1 and self.confidence > 0.95 and self.crop.any())
+
+    def _axis(self):
+        return stroke_axis((self.crop > CROP_INK).astype(np.uint8))
 
     @property
     def fair_one(self) -> bool:
@@ -91,14 +100,23 @@ class Digit:
         read, verified, straight, lean = FAIR_ONE
         if not (self.digit == 1 and self.stands_alone and self.confidence > read and self.is_digit >= verified):
             return False
-        axis = stroke_axis((self.crop > CROP_INK).astype(np.uint8))
+        axis = self._axis()
         return (axis is not None and abs(axis.angle) >= 45 and axis.straight >= straight
                 and axis.lean < lean)
 
     @property
+    def plain_in_company(self) -> bool:
+        """A digit the verifier's doubt does not flag (see IN_COMPANY_READ). Not a 1 leaning right as far
+        as a slash may (FAIR_ONE's lean): a slash read as a 1 keeps the flag."""
+        if not (self.stands_alone and self.in_company and self.confidence > IN_COMPANY_READ):
+            return False
+        axis = self._axis() if self.digit == 1 else None
+        return axis is None or abs(axis.angle) < 45 or axis.lean < FAIR_ONE[3]
+
+    @property
     def maybe_not_a_digit(self) -> bool:
-        """Flagged as maybe not a digit: the verifier doubts it, and it is no fair 1."""
-        return self.is_digit < NOT_DIGIT_BELOW and not self.fair_one
+        """Flagged as maybe not a digit: the verifier doubts it, and it is no fair 1, nor plain in company."""
+        return self.is_digit < NOT_DIGIT_BELOW and not self.fair_one and not self.plain_in_company
 
     @property
     def maybe_slash(self) -> bool:
@@ -504,6 +522,7 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     amounts = {k for k, line in zip(sorted(lines), written.split("\n")) if set(line.lstrip("-")) & set(".,-")}
     for d in digits:
         d.slash_like = d.slash_like and d.line not in amounts
+        d.in_company = len(lines[d.line]) >= 2
     confidence = float(np.prod([d.confidence for d in digits]))
     warnings = notes
     several_lines = len(lines) > 1
