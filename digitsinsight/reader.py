@@ -83,7 +83,8 @@ class Digit:
     other_line: str = ""          # the other reader's whole line, where they disagree on the line
     shape: str = ""               # what the mark plainly is instead, where it is a drawn shape (segment.drawn_shape)
     stands_alone: bool = False    # a whole mark of its own (no cut, no join), clear of its neighbours in the line
-    slash_like: bool = False      # a whole mark shaped as a slash may be, its foot below the line (segment)
+    slash_like: bool = False      # a whole mark shaped as a slash may be, its foot below the line (segment),
+                                  # between two digits of a line that is no amount or code (read_number)
     in_company: bool = False      # its line holds other digits (set once the lines are read)
 
     def doubted(self, below: float) -> bool:
@@ -106,12 +107,15 @@ class Digit:
 
     @property
     def plain_in_company(self) -> bool:
-        """A digit the verifier's doubt does not flag (see IN_COMPANY_READ). Not a 1 leaning right as far
-        as a slash may (FAIR_ONE's lean): a slash read as a 1 keeps the flag."""
-        if not (self.stands_alone and self.in_company and self.confidence > IN_COMPANY_READ):
+        """A digit the verifier's doubt does not flag (see IN_COMPANY_READ). A 1 must also be a stroke
+        nearer upright than level, leaning right less than a fair 1 may (FAIR_ONE): a slash read as a 1
+        keeps the flag, and so does an empty crop (the classifier reads one as a sure 1)."""
+        if not (self.stands_alone and self.in_company and self.confidence > IN_COMPANY_READ and self.crop.any()):
             return False
-        axis = self._axis() if self.digit == 1 else None
-        return axis is None or abs(axis.angle) < 45 or axis.lean < FAIR_ONE[3]
+        if self.digit != 1:
+            return True
+        axis = self._axis()
+        return axis is not None and abs(axis.angle) >= 45 and axis.lean < FAIR_ONE[3]
 
     @property
     def maybe_not_a_digit(self) -> bool:
@@ -120,8 +124,9 @@ class Digit:
 
     @property
     def maybe_slash(self) -> bool:
-        """Read as a 1 from a mark that may be a slash between two groups of digits ("3/5", not "315")."""
-        return self.slash_like and self.digit == 1
+        """Read as a 1 from a mark that may be a slash between two groups of digits ("3/5", not "315").
+        Not where the line reader reads another digit there: that dispute is what is said."""
+        return self.slash_like and self.digit == 1 and not self.disputed
 
     @property
     def unsure(self) -> bool:
@@ -519,10 +524,14 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     # A line written with a point, a comma or a hyphen is an amount or a code, not a date or a
     # fraction: a 1 in it is not taken for a slash (on 900 validation amounts and hyphenated numbers,
     # that flag marked 34 right readings unsure, and no wrong one).
-    amounts = {k for k, line in zip(sorted(lines), written.split("\n")) if set(line.lstrip("-")) & set(".,-")}
-    for d in digits:
-        d.slash_like = d.slash_like and d.line not in amounts
-        d.in_company = len(lines[d.line]) >= 2
+    amount_lines = {k for k, line in zip(sorted(lines), written.split("\n")) if set(line.lstrip("-")) & set(".,-")}
+    for k in lines:
+        line = [d for d in digits if d.line == k]
+        for j, d in enumerate(line):
+            # A slash stands between two digits of its line (one beside it may have been left out since).
+            d.slash_like = d.slash_like and k not in amount_lines and 0 < j < len(line) - 1
+            # A number's digits vouch for each other, unless the verifier doubts them all.
+            d.in_company = len(line) >= 2 and not doubted
     confidence = float(np.prod([d.confidence for d in digits]))
     warnings = notes
     several_lines = len(lines) > 1
@@ -535,7 +544,7 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         if d.shape:
             warnings.append(f"Mark {i + 1} looks like {d.shape}, not a digit (read as {d.digit}).")
         elif d.maybe_slash:  # said once for its line, with the line's other marks that may be slashes
-            if all(x is d or x.line != d.line or not x.maybe_slash for x in digits[:i]):
+            if all(x.line != d.line or not x.maybe_slash for x in digits[:i]):
                 warnings.append(maybe_slashes_warning(digits, d.line, lay.separators, scale, ox, oy, loaded.size))
         elif d.maybe_not_a_digit:
             warnings.append(f"Mark {i + 1} may not be a digit (read as {d.digit}).")
@@ -579,7 +588,7 @@ def maybe_slashes_warning(digits: list, line: int, separators: list, scale: floa
 
 
 def written_text(digits: list, separators: list, scale: float, ox: float, oy: float, size: tuple,
-                 as_slash: tuple = ()) -> str:
+                 as_slash: list = ()) -> str:
     """The digits line by line, with the points, commas, hyphens and slashes found between them and a
     minus sign before them (segment.Separator) put back where they were written; a point, comma, hyphen or slash
     between no two digits of a line, or a minus before no line's first digit, is left out. The digits
@@ -602,9 +611,12 @@ def written_text(digits: list, separators: list, scale: float, ox: float, oy: fl
                 top, bottom = min(a.box[1], b.box[1]), max(a.box[3], b.box[3])
                 if (a.box[0] + a.box[2]) / 2 < cx < (b.box[0] + b.box[2]) / 2 and top <= cy <= bottom + (bottom - top):
                     after[k, i] = WRITTEN_MARK[sep.kind]
-    def mark(d: Digit) -> str:
+
+    def as_written(d: Digit) -> str:
         return "/" if any(d is x for x in as_slash) else str(d.digit)
-    return "\n".join(after.get((k, -1), "") + "".join(mark(d) + after.get((k, i), "") for i, d in enumerate(by_line[k]))
+
+    return "\n".join(after.get((k, -1), "") + "".join(as_written(d) + after.get((k, i), "")
+                                                    for i, d in enumerate(by_line[k]))
                      for k in sorted(by_line))
 
 

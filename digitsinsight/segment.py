@@ -30,7 +30,8 @@ class Blob:
     y1: int             # exclusive
     labels: list = field(default_factory=list)
     area: int = 0
-    slash_like: bool = False  # a straight stroke drawn as a slash may be, not taken for one (find_slashes)
+    slash_like: bool = False  # shaped and placed as a slash may be, not taken for one (find_marks, SLASH_LIKE_DROP);
+                              # a mark merged from several (merged) is not
 
     @property
     def w(self) -> int:

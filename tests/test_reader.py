@@ -1076,6 +1076,8 @@ def test_a_1_that_may_be_a_slash_is_flagged_with_the_number_it_would_be():
     # A number written with a hyphen is a code, not a date: the same stroke in it is a 1, and it is sure.
     for brush in (8, 18):
         sketch = _sketched(((60, 2), (560, 8), (900, 4)), [[400, 288], [470, 118]], brush, 460)
+        reading = read_number(sketch)  # without the hyphen, flagged
+        assert reading.text == "2184" and reading.warnings == ["Mark 2 may be a slash, not a 1: 2/84?"], brush
         layer = sketch[..., 3].copy()
         draw_strokes(layer, [np.array([[820, 200], [900, 196]], float)], brush)
         sketch[..., 3] = layer
