@@ -92,30 +92,27 @@ class Digit:
         fragments) doubts a fair "1". An empty crop (one_digit_probability) is not one."""
         return self.is_digit < below and not (self.digit == 1 and self.confidence > 0.95 and self.crop.any())
 
-    def _axis(self):
-        return stroke_axis((self.crop > CROP_INK).astype(np.uint8))
+    def _drawn_as_a_one(self, straight: float = 0.0) -> bool:
+        """Its crop's ink is a stroke nearer upright than level, at least `straight` times as long as thick,
+        leaning right less than a fair 1 may (FAIR_ONE; a slash leans more). Not an empty crop."""
+        axis = stroke_axis((self.crop > CROP_INK).astype(np.uint8))
+        return (axis is not None and abs(axis.angle) >= 45 and axis.straight >= straight
+                and axis.lean < FAIR_ONE[3])
 
     @property
     def fair_one(self) -> bool:
         """A 1 the verifier's doubt does not flag (see FAIR_ONE)."""
-        read, verified, straight, lean = FAIR_ONE
-        if not (self.digit == 1 and self.stands_alone and self.confidence > read and self.is_digit >= verified):
-            return False
-        axis = self._axis()
-        return (axis is not None and abs(axis.angle) >= 45 and axis.straight >= straight
-                and axis.lean < lean)
+        read, verified, straight, _ = FAIR_ONE
+        return (self.digit == 1 and self.stands_alone and self.confidence > read and self.is_digit >= verified
+                and self._drawn_as_a_one(straight))
 
     @property
     def plain_in_company(self) -> bool:
         """A digit the verifier's doubt does not flag (see IN_COMPANY_READ). A 1 must also be a stroke
         nearer upright than level, leaning right less than a fair 1 may (FAIR_ONE): a slash read as a 1
         keeps the flag, and so does an empty crop (the classifier reads one as a sure 1)."""
-        if not (self.stands_alone and self.in_company and self.confidence > IN_COMPANY_READ and self.crop.any()):
-            return False
-        if self.digit != 1:
-            return True
-        axis = self._axis()
-        return axis is not None and abs(axis.angle) >= 45 and axis.lean < FAIR_ONE[3]
+        return (self.stands_alone and self.in_company and self.confidence > IN_COMPANY_READ and self.crop.any()
+                and (self.digit != 1 or self._drawn_as_a_one()))
 
     @property
     def maybe_not_a_digit(self) -> bool:
@@ -516,17 +513,16 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         notes.insert(0, f"Ignored {len(stray)} mark{'s' if len(stray) > 1 else ''} that "
                         f"{'do' if len(stray) > 1 else 'does'} not look like a digit.")
 
-    lines = {}
+    lines = {}  # line -> its digits, in reading order
     for d in digits:
-        lines.setdefault(d.line, []).append(str(d.digit))
-    text = "\n".join("".join(lines[k]) for k in sorted(lines))
+        lines.setdefault(d.line, []).append(d)
+    text = "\n".join("".join(str(d.digit) for d in lines[k]) for k in sorted(lines))
     written = written_text(digits, lay.separators, scale, ox, oy, loaded.size)
     # A line written with a point, a comma or a hyphen is an amount or a code, not a date or a
     # fraction: a 1 in it is not taken for a slash (on 900 validation amounts and hyphenated numbers,
     # that flag marked 34 right readings unsure, and no wrong one).
     amount_lines = {k for k, line in zip(sorted(lines), written.split("\n")) if set(line.lstrip("-")) & set(".,-")}
-    for k in lines:
-        line = [d for d in digits if d.line == k]
+    for k, line in lines.items():
         for j, d in enumerate(line):
             # A slash stands between two digits of its line (one beside it may have been left out since).
             d.slash_like = d.slash_like and k not in amount_lines and 0 < j < len(line) - 1
@@ -540,11 +536,13 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         if other:
             where = f"Line {sorted(lines).index(k) + 1} was" if several_lines else "It was"
             warnings.append(f"{where} also read as {other}: some digits touch or are broken, check the number.")
+    slash_lines = set()  # the lines whose 1s that may be slashes were told of
     for i, d in enumerate(digits):
         if d.shape:
             warnings.append(f"Mark {i + 1} looks like {d.shape}, not a digit (read as {d.digit}).")
         elif d.maybe_slash:  # said once for its line, with the line's other marks that may be slashes
-            if all(x.line != d.line or not x.maybe_slash for x in digits[:i]):
+            if d.line not in slash_lines:
+                slash_lines.add(d.line)
                 warnings.append(maybe_slashes_warning(digits, d.line, lay.separators, scale, ox, oy, loaded.size))
         elif d.maybe_not_a_digit:
             warnings.append(f"Mark {i + 1} may not be a digit (read as {d.digit}).")
