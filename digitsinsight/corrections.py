@@ -58,14 +58,14 @@ def clean_label(text) -> str:
     people type are dropped, as the reader's text holds the digits only."""
     if text is None or not str(text).strip():
         raise CorrectionError("Type the right number first.")
-    # Separators people type between digits ("1 234", "1,234", "555-1234", "12/05/2026") go, and a minus
-    # sign before them ("-42", as the app shows a number written with one); a plus sign stays and fails.
-    lines = [re.sub(r"^[-−]\s*(?=\d)|(?<=\d)[\s.,'’_/-]+(?=\d)", "", line.strip())
+    # Separators people type between digits ("1 234", "1,234", "555-1234", "12/05/2026", "3+4") go, and a
+    # sign before them ("-42", "+44", as the app shows a number written with one), and brackets ("(555)").
+    lines = [re.sub(r"^[-−+]\s*(?=\d)|(?<=\d)[\s.,'’_/+-]+(?=\d)", "", re.sub(r"[()]", " ", line).strip())
              for line in str(text).strip().splitlines()]
     lines = [line for line in lines if line]
     if not lines or not all(line.isascii() and line.isdigit() for line in lines):
-        raise CorrectionError("Type the number with the digits 0-9 only (no letters; a minus sign before them, "
-                              "or hyphens and slashes between them, are fine).")
+        raise CorrectionError("Type the number with the digits 0-9 only (no letters; a minus or plus sign before "
+                              "them, hyphens, slashes and plus signs between them, and brackets are fine).")
     if sum(map(len, lines)) > MAX_LABEL_DIGITS:
         raise CorrectionError(f"That is more than {MAX_LABEL_DIGITS} digits; a correction is one number.")
     return "\n".join(lines)

@@ -149,7 +149,7 @@ class Reading:
     warnings: list = field(default_factory=list)
     image_size: tuple = (0, 0)
     seconds: float = 0.0
-    written: str = ""             # as written, where points, commas, hyphens or slashes were found between digits or a minus sign before them ("-1,250.50", "555-1234", "12/05/2026")
+    written: str = ""             # as written, where points, commas, hyphens, slashes or plus signs were found between digits, a minus or plus sign before them or brackets round them ("-1,250.50", "555-1234", "12/05/2026", "+44", "3+4", "(555)123")
 
     @property
     def lines(self) -> list:
@@ -157,8 +157,8 @@ class Reading:
 
     @property
     def written_lines(self) -> list:
-        """The lines as written: the digits with any points, commas, hyphens and slashes found between them,
-        and a minus sign before them."""
+        """The lines as written: the digits with any points, commas, hyphens, slashes and plus signs found
+        between them, a minus or plus sign before them, and brackets round them."""
         return (self.written or self.text).split("\n") if self.text else []
 
     def to_dict(self) -> dict:
@@ -562,7 +562,7 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
                    written if written != text else "")
 
 
-WRITTEN_MARK = {"point": ".", "comma": ",", "dash": "-", "slash": "/"}  # a Separator between digits, as written
+WRITTEN_MARK = {"point": ".", "comma": ",", "dash": "-", "slash": "/", "plus": "+", "minus": "-"}  # as written
 
 
 def level_with_middle(y: float, digits: list) -> bool:
@@ -587,34 +587,47 @@ def maybe_slashes_warning(digits: list, line: int, separators: list, scale: floa
 
 def written_text(digits: list, separators: list, scale: float, ox: float, oy: float, size: tuple,
                  as_slash: list = ()) -> str:
-    """The digits line by line, with the points, commas, hyphens and slashes found between them and a
-    minus sign before them (segment.Separator) put back where they were written; a point, comma, hyphen or slash
-    between no two digits of a line, or a minus before no line's first digit, is left out. The digits
-    `as_slash` are written as slashes instead (Digit.maybe_slash)."""
+    """The digits line by line, with the points, commas, hyphens, slashes and plus signs found between them
+    and a minus or plus sign before them (segment.Separator) put back where they were written; a point, comma,
+    hyphen or slash between no two digits of a line, or a minus before no line's first digit, is left out (a
+    plus sign is one or the other); a "(" goes before the first digit right of it on the line level with it, a
+    ")" after the last left of it. The digits `as_slash` are written as slashes instead (Digit.maybe_slash)."""
     by_line = {}
     for d in digits:
         by_line.setdefault(d.line, []).append(d)
-    after = {}  # (line, index of the digit before it) -> ".", ",", "-" or "/"; (line, -1) -> "-"
+    after = {}  # (line, index of the digit before it) -> ".", ",", "-", "/" or "+"; (line, -1) -> "-" or "+"
+    opened, closed = {}, {}  # (line, index of the digit after "(" or before ")") -> "(" or ")"
     for sep in separators:
         x0, y0, x1, y1 = input_box((sep.blob.x0, sep.blob.y0, sep.blob.x1, sep.blob.y1), scale, ox, oy, size)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        if sep.kind == "minus":  # before the nearest line that starts level with it, on its right
+        if sep.kind in ("open", "close"):  # before the first digit right of it, after the last left of it
+            for k, line in by_line.items():
+                centres = [(d.box[0] + d.box[2]) / 2 for d in line]
+                if not level_with_middle(cy, line):
+                    continue
+                if sep.kind == "open" and cx < centres[-1]:
+                    opened[k, next(i for i, c in enumerate(centres) if c > cx)] = "("
+                elif sep.kind == "close" and cx > centres[0]:
+                    closed[k, max(i for i, c in enumerate(centres) if c < cx)] = ")"
+            continue
+        between = [(k, i) for k, line in by_line.items() for i, (a, b) in enumerate(zip(line, line[1:]))
+                   if (a.box[0] + a.box[2]) / 2 < cx < (b.box[0] + b.box[2]) / 2
+                   and min(a.box[1], b.box[1]) <= cy <= 2 * max(a.box[3], b.box[3]) - min(a.box[1], b.box[1])]
+        if sep.kind in ("minus", "plus") and not (sep.kind == "plus" and between):
+            # A sign: before the nearest line that starts level with it, on its right.
             starts = [(line[0].box[0] - cx, k) for k, line in by_line.items()
                       if cx < line[0].box[0] and level_with_middle(cy, line[:MINUS_LINE])]
             if starts:
-                after[min(starts)[1], -1] = "-"
+                after[min(starts)[1], -1] = WRITTEN_MARK[sep.kind]
             continue
-        for k, line in by_line.items():
-            for i, (a, b) in enumerate(zip(line, line[1:])):
-                top, bottom = min(a.box[1], b.box[1]), max(a.box[3], b.box[3])
-                if (a.box[0] + a.box[2]) / 2 < cx < (b.box[0] + b.box[2]) / 2 and top <= cy <= bottom + (bottom - top):
-                    after[k, i] = WRITTEN_MARK[sep.kind]
+        for k, i in between:
+            after[k, i] = WRITTEN_MARK[sep.kind]
 
     def as_written(d: Digit) -> str:
         return "/" if any(d is x for x in as_slash) else str(d.digit)
 
-    return "\n".join(after.get((k, -1), "") + "".join(as_written(d) + after.get((k, i), "")
-                                                    for i, d in enumerate(by_line[k]))
+    return "\n".join(after.get((k, -1), "") + "".join(opened.get((k, i), "") + as_written(d) + closed.get((k, i), "")
+                                                    + after.get((k, i), "") for i, d in enumerate(by_line[k]))
                      for k in sorted(by_line))
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .normalise import stroke_width
+
 MAX_MARKS = 80        # more separate marks than this is texture or noise, not a number
 FRAGMENT_MARGIN = 0.1 # a small mark at most this far (times the digits' height) outside a digit's box is part of it
 
@@ -59,8 +61,10 @@ class Layout:
 class Separator:
     """A point or a comma written low between two digits of a line ("3.50", "1,250"), a hyphen
     level with their middle between two of them ("555-1234"), a slash between two of them
-    ("12/05/2026"), or a minus sign before a line's first digit ("-42"): kept out of the marks the digits are read from, so that it is neither a digit nor a line."""
-    kind: str              # "point", "comma", "dash" (a hyphen), "slash" or "minus"
+    ("12/05/2026"), a minus sign before a line's first digit ("-42"), a plus sign before it or
+    between two digits ("+44", "3+4"), or brackets round digits ("(555)"): kept out of the marks the
+    digits are read from, so that it is neither a digit nor a line."""
+    kind: str              # "point", "comma", "dash" (a hyphen), "slash", "minus", "plus", "open" or "close"
     blob: Blob
 
 
@@ -106,7 +110,13 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     if len(marks) <= MAX_MARKS:
         separators = [Separator(kind, b) for b in [b for b in marks if b.h < ref_h] + thin
                       for kind in [separator_kind(b, marks, labels)] if kind]
-        # Slashes: tall marks, not already a point, comma or dash.
+        # Plus signs (as tall as the digits, in some fonts), brackets, then slashes: marks not already set apart.
+        set_apart = {id(s.blob) for s in separators}
+        separators += [Separator("plus", b) for b in keep if b.h <= PLUS_SIZE[1] * ref_h and id(b) not in set_apart
+                       and plus_kind(b, marks, labels)]
+        set_apart = {id(s.blob) for s in separators}
+        for o, c in find_brackets([b for b in keep if b.h >= 0.6 * ref_h and id(b) not in set_apart], marks, labels):
+            separators += [Separator("open", o), Separator("close", c)]
         set_apart = {id(s.blob) for s in separators}
         strokes = slash_strokes([b for b in keep if b.h >= 0.6 * ref_h and id(b) not in set_apart], marks, labels)
         slashes = find_slashes(strokes)
@@ -234,6 +244,138 @@ def dash_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
     # others: it is flat, as it was before tilted minus signs were read (its box twice as wide as tall).
     flat = mark.w >= MINUS_FLAT * mark.h and least * h <= mark.w and mark.area / mark.w <= thickest * h
     return "dash" if mark.x0 - previous.x1 <= MINUS_GAP * h and not hat and flat else ""
+
+
+# A plus sign is two straight strokes crossing near their middles, one level and one upright (each at
+# most PLUS_TILT off), smaller than the digits of its line and level with their middle, with no mark over
+# or under it: before a line's first digit it is a sign ("+44"), between two digits it joins them
+# ("3+4"). Read as a digit, it is a sure 4 (an open 4 is a cross with one more stroke).
+PLUS_TILT = 20             # each arm at most this many degrees off level or upright
+PLUS_SIZE = (0.3, 1.05)    # least and most height and width, times its line's height
+PLUS_ARM = 0.25            # each arm at least this share of its stroke: the strokes cross near their middles
+PLUS_STRAIGHT = 1.5        # an arm this many times as long as it is thick (beyond the crossing) has an axis
+
+
+def is_cross(ink: np.ndarray) -> bool:
+    """A one-piece mark's ink (binary, cropped to it) is a cross: four straight arms from one point,
+    pointing right, up, left and down."""
+    h, w = ink.shape
+    if min(h, w) < 5:
+        return False
+    pen = max(1.0, stroke_width(ink))
+    if ink.sum() > 2.0 * pen * (w + h):  # two strokes as long as the mark is wide and tall, no more ink
+        return False
+    # The crossing: the ink furthest from the paper (where two strokes overlap, 0.7 of a pen's width
+    # from it against half a pen's width along one stroke); of several such, the one nearest the middle.
+    dist = cv2.distanceTransform(np.pad(ink, 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    ys, xs = np.nonzero(dist >= dist.max() - 0.01)
+    central = np.argmin((ys - h / 2) ** 2 + (xs - w / 2) ** 2)
+    here = (ys - ys[central]) ** 2 + (xs - xs[central]) ** 2 <= pen * pen  # the crossing's middle, to the subpixel
+    row, col = float(ys[here].mean()), float(xs[here].mean())
+    if not ink[int(round(row)), int(round(col))]:
+        return False
+    arms = ink.copy()
+    cv2.circle(arms, (int(round(4 * col)), int(round(4 * row))), int(round(4 * (0.75 * pen + 1))), 0, -1,
+               shift=2)  # the crossing, where the strokes overlap
+    n, labels, stats, centres = cv2.connectedComponentsWithStats(arms, connectivity=8)
+    big = [k for k in range(1, n) if stats[k, cv2.CC_STAT_AREA] >= 0.3 * pen * pen]
+    if len(big) != 4:
+        return False
+    directions = []
+    for k in big:
+        axis = stroke_axis((labels == k).astype(np.uint8))
+        dx, dy = centres[k][0] - col, centres[k][1] - row
+        direction = np.degrees(np.arctan2(-dy, dx)) % 360  # y runs down
+        nearest = round(direction / 90) % 4
+        off = abs((direction - 90 * nearest + 180) % 360 - 180)
+        # Pointing away from the crossing; an arm long enough to have an axis lies along it; and it is
+        # one stroke's width across, give or take its tilt (an open 4's bar turns up into its left stroke).
+        along = abs((axis.angle + direction + 90) % 180 - 90)  # axis.angle is measured with y down
+        reach = max(abs(dx), abs(dy)) + axis.length / 2
+        length, across = stats[k, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT][::1 if nearest % 2 == 0 else -1]]
+        if (off > PLUS_TILT or (axis.straight >= PLUS_STRAIGHT and along > PLUS_TILT + 10)
+                or across > 1.5 * pen + length * np.tan(np.radians(PLUS_TILT))):
+            return False
+        directions.append((nearest, reach))
+    if sorted(d for d, _ in directions) != [0, 1, 2, 3]:
+        return False
+    reach = dict(directions)
+    return all(min(reach[a], reach[a + 2]) >= PLUS_ARM * (reach[a] + reach[a + 2]) for a in (0, 1))
+
+
+def plus_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
+    """"plus" for a plus sign before a line of digits or between two of its digits, "" for any other mark."""
+    if len(mark.labels) != 1 or not (0.6 * mark.h <= mark.w <= 1.7 * mark.h):
+        return ""
+    cy, slack = (mark.y0 + mark.y1) / 2, 0.15 * mark.w
+    after = sorted((d for d in marks if d is not mark and d.x0 >= mark.x1 - slack and d.y0 < cy < d.y1
+                    and d.h >= mark.h / PLUS_SIZE[1]), key=lambda d: d.x0)[:MINUS_LINE]
+    if not after:
+        return ""
+    top, base = float(np.median([d.y0 for d in after])), float(np.median([d.y1 for d in after]))
+    h = base - top
+    least, most = PLUS_SIZE
+    line = [d for d in marks if d is not mark and d.y0 < base and d.y1 > top]
+    nearest = min(d.x0 for d in line if d.x0 >= mark.x1 - slack)
+    if not (in_middle_half(cy, top, base) and least * h <= min(mark.w, mark.h) and max(mark.w, mark.h) <= most * h
+            and nearest - mark.x1 <= MINUS_GAP * h):
+        return ""
+    if _covered(mark, [d for d in marks if d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h], share=0.15):
+        return ""
+    return "plus" if is_cross(blob_mask(labels, mark)) else ""
+
+
+# Brackets round a group of digits ("(555) 123-4567"): two one-piece strokes bowed outwards, the middle
+# of "(" left of its ends and of ")" right of them by at least BRACKET_BOW of their height, level with
+# each other, with a digit between them (a mark half as tall) and none taller than BRACKET_TALL times them,
+# each stroke about as wide in every row (a 7's bar is not). Read as digits they are
+# sure 1s. A bowed stroke without its partner is read as the 1 it may be: of MNIST's validation 1s,
+# 2% bow as far, and a line of digits with two of them facing each other, the right way, is rarer still.
+BRACKET_BOW = 0.08
+BRACKET_NARROW = 0.6   # at most this many times as wide as tall
+BRACKET_TALL = 1.1     # the marks between them are at most this many times as tall as the brackets
+
+
+def bracket_bow(ink: np.ndarray) -> float:
+    """How far the middle rows of a one-piece stroke's ink lie left of its top and bottom rows, times its
+    height: positive for "(", negative for ")"; 0 where rows cross its ink more than once (a loop), or
+    where some rows hold far more ink than most (a 7's bar, a 1's foot)."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    band = ink[rows].astype(np.float32)
+    widths = band.sum(axis=1)
+    if (np.mean(np.count_nonzero(np.diff(band, axis=1) > 0, axis=1) + band[:, 0] > 1) > 0.1
+            or np.percentile(widths, 95) > 2.5 * np.median(widths)):
+        return 0.0
+    xs = (band * np.arange(ink.shape[1])).sum(axis=1) / band.sum(axis=1)
+    n = len(rows)
+    k = max(1, int(0.15 * n))
+    middle = np.median(xs[int(0.4 * n):int(0.6 * n) + 1])
+    return float(((np.median(xs[:k]) + np.median(xs[-k:])) / 2 - middle) / max(1, ink.shape[0]))
+
+
+def find_brackets(candidates: list, marks: list, labels: np.ndarray) -> list:
+    """The pairs of brackets among `candidates` (tall marks) round marks of a line: [(open, close)]."""
+    bowed = [(b, bow) for b in candidates if len(b.labels) == 1 and b.w <= BRACKET_NARROW * b.h
+             for bow in [bracket_bow(blob_mask(labels, b))] if abs(bow) >= BRACKET_BOW]
+    opens = sorted((b for b, bow in bowed if bow > 0), key=lambda b: b.x0)
+    closes = [b for b, bow in bowed if bow < 0]
+    pairs = []
+    for o in opens:
+        level = [c for c in closes if c.x0 >= o.x1 and _overlap(o.y0, o.y1, c.y0, c.y1) >= 0.5 * min(o.h, c.h)
+                 and 0.75 <= c.h / o.h <= 1.33 and all(c is not p for _, p in pairs)]
+        if not level:
+            continue
+        c = min(level, key=lambda c: c.x0)
+        if any(o.x1 <= other.x0 and other.x1 <= c.x0 for other in opens if other is not o):
+            continue  # another "(" between them: that one is this ")"'s partner
+        top, foot = min(o.y0, c.y0), max(o.y1, c.y1)
+        inside = [d for d in marks if d is not o and d is not c and o.x1 <= (d.x0 + d.x1) / 2 <= c.x0
+                  and top <= (d.y0 + d.y1) / 2 <= foot]
+        # Digits between them (not only a hyphen), none taller than they are.
+        if (any(d.h >= 0.5 * min(o.h, c.h) for d in inside)
+                and max(d.h for d in inside) <= BRACKET_TALL * min(o.h, c.h)):
+            pairs.append((o, c))
+    return pairs
 
 
 # A slash between two groups of digits ("12/05/2026", "3/4") is a straight stroke leaning right. A 1

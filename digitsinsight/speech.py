@@ -72,9 +72,12 @@ _POINT_WORDS = {"en": {".": "point", ",": "point"}, "de": {".": "Komma", ",": "K
                 "fr": {".": "point", ",": "virgule"}, "es": {".": "punto", ",": "coma"},
                 "it": {".": "punto", ",": "virgola"}, "pt": {".": "ponto", ",": "vírgula"}}
 _MINUS_WORDS = {"en": "minus", "de": "minus", "fr": "moins", "es": "menos", "it": "meno", "pt": "menos"}
+_PLUS_WORDS = {"en": "plus", "de": "plus", "fr": "plus", "es": "más", "it": "più", "pt": "mais"}
 MARKS = ".,"
 MINUS = "-−"  # a minus sign before a number, or a hyphen between digits: as typed (-) or the sign proper (−)
-JOINS = MINUS + "/"  # what joins groups of digits said one after the other: a hyphen or a slash
+PLUS = "+"    # a plus sign before a number ("+44"), or between two ("3+4"), where it is said
+SIGNS = MINUS + PLUS
+JOINS = MINUS + "/" + PLUS  # what joins groups of digits said one after the other: a hyphen, a slash or a plus
 _ISO3 = {"eng": "en", "deu": "de", "ger": "de", "fra": "fr", "fre": "fr", "spa": "es", "ita": "it", "por": "pt"}
 
 log = logging.getLogger(__name__)
@@ -166,11 +169,15 @@ def _split_amount(number: str, language: str) -> tuple:
     return "".join(runs[:-1]), runs[-1], decimal
 
 
+def _sign_word(sign: str, language: str) -> str:
+    return _PLUS_WORDS[language] if sign in PLUS else _MINUS_WORDS[language]
+
+
 def _say_amount(number: str, language: str) -> str:
     """A number as one number, with any fraction after its decimal mark said digit by digit:
     "1,250.50" -> "one thousand, two hundred and fifty point five zero"; "-7" -> "minus seven"."""
-    if number[0] in MINUS:
-        return f"{_MINUS_WORDS[language]} {_say_amount(number[1:], language)}"
+    if number[0] in SIGNS:
+        return f"{_sign_word(number[0], language)} {_say_amount(number[1:], language)}"
     whole, fraction, mark = _split_amount(number, language)
     said = _say_number(whole, language)
     if fraction is None:
@@ -181,8 +188,8 @@ def _say_amount(number: str, language: str) -> str:
 def _say_digits(number: str, language: str, unsure: dict) -> str:
     """Digit by digit: "four, two, seven"; an unsure digit as "maybe two or seven" (or "maybe two").
     A decimal mark is said where it stands ("one, point, five"); marks that group thousands are not."""
-    if number[0] in MINUS:
-        return f"{_MINUS_WORDS[language]}, {_say_digits(number[1:], language, unsure)}"
+    if number[0] in SIGNS:
+        return f"{_sign_word(number[0], language)}, {_say_digits(number[1:], language, unsure)}"
     maybe = _MAYBE_OR[language][0]
     _, fraction, mark = _split_amount(number, language)
     point_at = number.rfind(mark) if fraction is not None else -1
@@ -267,14 +274,16 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
 
     text: digits; lines (or any whitespace) separate numbers, each said on its own, with a
     full stop between them so that every voice pauses. A number may be written as an amount, with
-    points and commas between its digits and a minus sign before them (a reading's "written" form):
+    points and commas between its digits and a minus or plus sign before them (a reading's "written" form):
     see _split_amount for which mark is the decimal one; the fraction is said digit by digit.
     Groups joined by hyphens or slashes (a phone number, a date: "555-1234", "12/05/2026") are said one after
     the other, each on its own, with a pause (";") between them: "five hundred and fifty-five; one
-    thousand, two hundred and thirty-four", "five, five, five; one, two, three, four". A doubted
+    thousand, two hundred and thirty-four", "five, five, five; one, two, three, four"; groups joined by a
+    plus sign, with the word for it between them: "3+4" -> "three plus four"; brackets round a group are a
+    pause too: "(555)123-4567" is said as "555-123-4567". A doubted
     digit's alternative repeats its group only: "twelve; thirty-four, or maybe seventy-four".
     mode "number": "0427" -> "zero four hundred and twenty-seven" (leading zeros are spoken);
-    "1,250.50" -> "one thousand, two hundred and fifty point five zero"; "-7" -> "minus seven".
+    "1,250.50" -> "one thousand, two hundred and fifty point five zero"; "-7" -> "minus seven"; "+44" -> "plus forty-four".
     A number longer than MAX_NUMBER_DIGITS is said in groups of three (the last two groups of
     two rather than a lone digit): "1234567890123456" -> "one hundred and twenty-three, …, fifty-six",
     and so is "1,234,567,890,123,456"; such a number with a fraction is said digit by digit, where
@@ -294,18 +303,19 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     _check_language(language)
     if mode not in MODES:
         raise SpeechError(f"Unknown mode {mode!r}; choose one of: {', '.join(MODES)}.")
-    text = "" if text is None else str(text)
-    stray = sorted(set(re.sub(r"[0-9.,\s" + re.escape(JOINS) + "]", "", text)))
+    # Brackets round a group ("(555)123-4567", a reading's written form) are said as a pause between groups.
+    text = "" if text is None else re.sub(r"[()]", "", re.sub(r"(?<=\d)[()]+(?=\d)", "-", str(text)))
+    stray = sorted(set(re.sub(r"[0-9.,\s" + re.escape(JOINS + SIGNS) + "]", "", text)))
     if stray:
-        raise SpeechError(f"Only digits (with points, commas, hyphens or slashes between them, and a minus sign before "
-                          f"them) can be spoken; the text also holds {''.join(stray[:10])!r}.")
+        raise SpeechError(f"Only digits (with points, commas, hyphens, slashes or plus signs between them, and a minus "
+                          f"or plus sign before them) can be spoken; the text also holds {''.join(stray[:10])!r}.")
     numbers = text.split()
-    dash, join = f"[{re.escape(MINUS)}]", f"[{re.escape(JOINS)}]"
+    dash, join = f"[{re.escape(SIGNS)}]", f"[{re.escape(JOINS)}]"
     # Each mark between two runs of digits; no nested repeats, which backtrack for ages on "1111…1-".
     loose = [n for n in numbers if not re.fullmatch(f"{dash}?[0-9]+(?:(?:[.,]|{join})[0-9]+)*", n)]
     if loose:
-        raise SpeechError(f"A point, comma, hyphen or slash must stand between two digits, and a minus sign before "
-                          f"them, as in -1,250.50, 555-1234 or 12/05/2026; not {loose[0][:20]!r}.")
+        raise SpeechError(f"A point, comma, hyphen, slash or plus must stand between two digits, and a minus or plus sign "
+                          f"before them, as in -1,250.50, 555-1234, 12/05/2026 or +44; not {loose[0][:20]!r}.")
     digits_only = [re.sub(r"[^0-9]", "", n) for n in numbers]
     n_digits = sum(map(len, digits_only))
     if n_digits == 0:
@@ -318,14 +328,17 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
     for number in numbers:
         # Groups joined by hyphens or slashes (a phone number, a date: "555-1234", "12/05/2026") are said
         # one after the other, each as a number of its own (or digit by digit), the sign with the first.
-        sign = number[0] if number[0] in MINUS else ""
-        groups = re.split(join, number[len(sign):])
-        groups[0] = sign + groups[0]
-        parts = []
-        for group in groups:
-            parts.append(_say_group(group, language, mode, doubts, start))
+        sign = number[0] if number[0] in SIGNS else ""
+        pieces = re.split(f"({join})", number[len(sign):])  # groups, and the marks between them
+        pieces[0] = sign + pieces[0]
+        spoken = ""
+        for k, group in enumerate(pieces[::2]):
+            if k:  # a plus is said; a hyphen or a slash is a pause
+                mark = pieces[2 * k - 1]
+                spoken += f" {_PLUS_WORDS[language]} " if mark in PLUS else "; "
+            spoken += _say_group(group, language, mode, doubts, start)
             start += sum(c.isdigit() for c in group)
-        said.append("; ".join(parts))
+        said.append(spoken)
     return ". ".join(said)
 
 
@@ -333,7 +346,7 @@ def _say_group(number: str, language: str, mode: str, doubts: dict, start: int) 
     """One number, or one group of a number in groups (joined by hyphens or slashes), whose first digit is digit `start` of the
     text; `doubts` holds the text's unsure digits. A long one is said in groups of three."""
     digits = re.sub(r"[^0-9]", "", number)
-    whole, fraction, _ = _split_amount(number.lstrip(MINUS), language)
+    whole, fraction, _ = _split_amount(number.lstrip(SIGNS), language)
     long = mode == "number" and len(whole) > MAX_NUMBER_DIGITS
     if long and fraction is not None:
         chunks, chunk_mode = [number], "digits"
@@ -342,7 +355,7 @@ def _say_group(number: str, language: str, mode: str, doubts: dict, start: int) 
         for size in _groups(len(digits)):
             chunks.append(digits[at:at + size])
             at += size
-        chunks[0] = (number[0] if number[0] in MINUS else "") + chunks[0]  # the sign, if any
+        chunks[0] = (number[0] if number[0] in SIGNS else "") + chunks[0]  # the sign, if any
         chunk_mode = mode
     else:
         chunks, chunk_mode = [number], mode

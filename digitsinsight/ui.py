@@ -206,8 +206,9 @@ def send_correction(active: str, sketch, upload, label: str, consent: bool, read
 
 def api_read_number(image) -> dict:
     """Read the handwritten number in an image file. Returns the reading as JSON: "number" (the digits as a
-    string, lines joined by newlines, "" when none), "written" (the same with any points, commas, hyphens or slashes
-    written between the digits and a minus sign before them, "-1,250.50", "555-1234", "12/05/2026"), "status" (ok, unsure, no_digits or error), "confidence",
+    string, lines joined by newlines, "" when none), "written" (the same with any points, commas, hyphens, slashes or
+    plus signs written between the digits and a minus or plus sign before them, "-1,250.50", "555-1234", "12/05/2026",
+    "+44", "3+4"), "status" (ok, unsure, no_digits or error), "confidence",
     "digits" (per digit: digit, confidence, top-3 alternatives, box, unsure), "warnings" (plain-language)."""
     try:
         with fair_share_of_cores():
@@ -218,8 +219,8 @@ def api_read_number(image) -> dict:
 
 def api_speak(text: str, language: str = "en", mode: str = "number"):
     """Say a number. text: digits (lines separated by newlines), or a number as written, with points, commas,
-    hyphens or slashes between its digits and a minus sign before them ("-1,250.50", "555-1234", "12/05/2026",
-    a reading's "written"); language:
+    hyphens, slashes or plus signs between its digits and a minus or plus sign before them ("-1,250.50", "555-1234",
+    "12/05/2026", "+44", "3+4", a reading's "written"); language:
     en, de, fr, es, it or pt; mode: "number" (four hundred and twenty-seven) or "digits" (four, two, seven).
     Returns WAV audio."""
     try:

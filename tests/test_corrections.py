@@ -25,7 +25,7 @@ def test_nothing_is_saved_without_consent(tmp_path):
 
 
 @pytest.mark.parametrize("typed, message", [("", "Type the right number"), ("   ", "Type the right number"),
-                                            ("twelve", "digits 0-9"), ("12a", "digits 0-9"), ("+5", "digits 0-9"), ("--5", "digits 0-9"),
+                                            ("twelve", "digits 0-9"), ("12a", "digits 0-9"), ("++5", "digits 0-9"), ("--5", "digits 0-9"), ("5+", "digits 0-9"),
                                             ("1/", "digits 0-9"), ("/1", "digits 0-9"),
                                             ("1" * 65, "more than 64")])
 def test_bad_labels_get_plain_messages(typed, message):
@@ -38,6 +38,8 @@ def test_labels_are_tidied():
     assert clean_label("1,234.5") == "12345"
     assert clean_label("12\n\n34") == "12\n34"
     assert clean_label("-1,250.50\n−7") == "125050\n7"  # as the app shows a number written with a sign
+    assert clean_label("+44 20\n3+4") == "4420\n34"
+    assert clean_label("(555) 123-4567\n+1 (555)") == "5551234567\n1555"
     assert clean_label("555-1234\n12/05/2026") == "5551234\n12052026"  # hyphens and slashes between digits
 
 

@@ -1261,6 +1261,113 @@ def test_a_dash_is_a_minus_sign_before_the_digits_and_a_hyphen_between_them():
     assert separators(body[0], body[1], ((352, 100), (392, 100)), first=((230, 50), (230, 150))) == []
 
 
+def test_a_plus_sign_is_a_sign_before_the_digits_and_joins_two_of_them():
+    # "+44" (a phone number's country code) and "3+4" (a sum on a worksheet). Before, the classifier
+    # read the cross as a sure 4: "+44 20" came back as a sure 44420 and "3+4" as a sure 344.
+    from PIL import ImageDraw, ImageFont
+
+    from bench.synth import _font_paths, default_pool, digit_strokes, draw_strokes
+    from digitsinsight import speech
+    from digitsinsight.segment import find_marks
+
+    fonts = _font_paths()
+    assert len(fonts) >= 4
+    for path in fonts[:4]:  # sans, bold, oblique and serif
+        for text, number, written in (("+44 20", "4420", "+4420"), ("3+4", "34", "3+4")):
+            page = Image.new("L", (900, 200), 255)
+            ImageDraw.Draw(page).text((40, 40), text, font=ImageFont.truetype(path, 90), fill=0)
+            reading = read_number(np.asarray(page))
+            assert (reading.text, reading.to_dict()["written"]) == (number, written), (path, text)
+
+    # Drawn on a transparent sketchpad with an 18 px brush: MNIST test digits 3 and 7, and a cross
+    # drawn as by hand (strokes a little off level and upright, crossing a little off their middles)
+    # before them, or between them.
+    pool = default_pool()
+
+    def sketch(plus_x, digits_x):
+        mask = np.zeros((420, 1000), np.uint8)
+        cross = [np.array([[plus_x - 55.0, 215.0], [plus_x + 50.0, 205.0]]),
+                 np.array([[plus_x - 4.0, 160.0], [plus_x + 6.0, 262.0]])]
+        draw_strokes(mask, cross, 18)
+        for x, digit in zip(digits_x, (3, 7)):
+            idx = int(pool.by_digit[digit][0])
+            draw_strokes(mask, [p * 2.5 + (x, 60) for p in digit_strokes(pool.images[idx], digit)], 18)
+        layer = np.zeros((420, 1000, 4), np.uint8)
+        layer[..., 3] = mask
+        return layer
+
+    before, between = read_number(sketch(150, (250, 520))), read_number(sketch(430, (100, 480)))
+    assert (before.text, before.to_dict()["written"]) == ("37", "+37")
+    assert (between.text, between.to_dict()["written"]) == ("37", "3+7")
+    assert speech.number_words(between.to_dict()["written"]) == "three plus seven"
+
+    # The geometry: strokes 100 px tall (y 50-150) and a mark between the first two.
+    def separators(*strokes):
+        img = np.full((260, 700), 245, np.uint8)
+        for (x0, y0), (x1, y1) in (((200, 50), (200, 150)), ((330, 50), (330, 150)), ((450, 50), (450, 150))) + strokes:
+            cv2.line(img, (x0, y0), (x1, y1), 20, 9)
+        return [s.kind for s in find_marks((img < 128).astype(np.uint8))[3]]
+
+    assert separators(((235, 100), (295, 100)), ((265, 70), (265, 130))) == ["plus"]
+    assert separators(((120, 100), (170, 100)), ((145, 75), (145, 125))) == ["plus"]  # before the first
+    assert separators(((237, 106), (293, 94)), ((262, 72), (268, 128))) == ["plus"]  # tilted a little
+    assert separators(((235, 100), (295, 100)), ((245, 70), (245, 130))) == []  # crossing near an end: no plus
+    assert separators(((235, 130), (295, 70)), ((235, 70), (295, 130))) == []  # an x, not a plus
+    assert separators(((235, 65), (295, 65)), ((265, 55), (265, 145))) == []  # a t: the bar near the top
+    # An open 4: a cross and the stroke rising from the left end of its bar.
+    assert separators(((230, 110), (300, 110)), ((280, 50), (280, 150)), ((230, 110), (245, 50))) == []
+
+
+def test_brackets_round_digits_are_written_and_not_read_as_ones():
+    # "(555) 123-4567": before, each bracket was read as a sure 1 ("15551123-4567", sure).
+    from PIL import ImageDraw, ImageFont
+
+    from bench.synth import _font_paths, default_pool, digit_strokes, draw_strokes
+    from digitsinsight import speech
+    from digitsinsight.segment import find_marks
+
+    for path in _font_paths()[:4]:
+        page = Image.new("L", (1300, 200), 255)
+        ImageDraw.Draw(page).text((40, 40), "(555) 123-4567", font=ImageFont.truetype(path, 90), fill=0)
+        reading = read_number(np.asarray(page))
+        assert (reading.text, reading.to_dict()["written"]) == ("5551234567", "(555)123-4567"), path
+
+    # Drawn on a transparent sketchpad with an 18 px brush: MNIST test digits 3 and 7 in brackets
+    # drawn as arcs a little taller than them, and a 5 after them.
+    pool = default_pool()
+
+    def bracket(x, bow):  # from y 100 to 330, its middle `bow` px left of its ends ("(" for bow > 0)
+        t = np.linspace(0, 1, 20)
+        return np.stack([x + bow * 4 * (t - 0.5) ** 2, 100 + 230 * t], axis=1)
+
+    mask = np.zeros((420, 1300), np.uint8)
+    draw_strokes(mask, [bracket(150, 45), bracket(800, -45)], 18)
+    for x, digit in ((140, 3), (400, 7), (850, 5)):
+        idx = int(pool.by_digit[digit][0])
+        draw_strokes(mask, [p * 2.5 + (x, 60) for p in digit_strokes(pool.images[idx], digit)], 18)
+    layer = np.zeros((420, 1300, 4), np.uint8)
+    layer[..., 3] = mask
+    reading = read_number(layer)
+    assert (reading.text, reading.to_dict()["written"]) == ("375", "(37)5")
+    assert speech.number_words(reading.to_dict()["written"]) == "thirty-seven; five"
+
+    # The geometry: strokes 100 px tall (y 50-150), and bowed strokes 110 px tall round the middle two.
+    def separators(*arcs):
+        img = np.full((260, 800), 245, np.uint8)
+        for x in (100, 330, 450, 680):
+            cv2.line(img, (x, 50), (x, 150), 20, 9)
+        for x, bow in arcs:
+            t = np.linspace(0, 1, 20)
+            pts = np.stack([x + bow * 4 * (t - 0.5) ** 2, 45 + 110 * t], axis=1)
+            cv2.polylines(img, [np.round(pts).astype(np.int32)], False, 20, 9)
+        return [s.kind for s in find_marks((img < 128).astype(np.uint8))[3]]
+
+    assert separators((250, 25), (530, -25)) == ["open", "close"]
+    assert separators((250, 25)) == []  # one bowed stroke alone: the 1 it may be
+    assert separators((250, -25), (530, 25)) == []  # facing away from each other
+    assert separators((250, 25), (530, -4)) == []  # the second one hardly bowed: a 1
+
+
 def test_a_minus_sign_is_written_once_before_the_line_it_stands_before():
     from digitsinsight import Digit
     from digitsinsight.reader import written_text

@@ -159,6 +159,15 @@ def test_a_minus_sign_is_said():
     assert speech.number_words("-1234567890123456").startswith("minus one hundred and twenty-three, four hundred")
 
 
+def test_a_plus_sign_is_said_before_a_number_and_between_two():
+    assert speech.number_words("+44") == "plus forty-four"
+    assert speech.number_words("+4420", "es", mode="digits") == "más, cuatro, cuatro, dos, cero"
+    assert speech.number_words("3+4") == "three plus four"
+    assert speech.number_words("12+5", "it") == "dodici più cinque"
+    assert speech.number_words("3+4", unsure={1: "9"}) == "three plus four, or maybe nine"
+    assert speech.number_words("+1-555", mode="digits") == "plus, one; five, five, five"
+
+
 def test_hyphenated_groups_are_said_one_after_the_other():
     # A phone number, a date: each group on its own, a pause (";") between groups; a comma stays the
     # pause inside a number ("one thousand, two hundred"), so the groups are still heard apart.
@@ -223,10 +232,11 @@ def test_unsure_digits_from_a_reading():
 
 @pytest.mark.parametrize("text, message", [
     ("", "no digits"), ("  \n ", "no digits"), (None, "no digits"),
-    ("42a", "Only digits"), ("+4", "Only digits"), ("٤٢", "Only digits"), ("4:2", "Only digits"),
+    ("42a", "Only digits"), ("4×2", "Only digits"), ("٤٢", "Only digits"), ("4:2", "Only digits"),
     ("4..2", "between two digits"), (".5", "between two digits"), ("4.", "between two digits"),
-    ("1 , 2", "between two digits"), (",", "between two digits"), ("4--2", "slash must stand"),
-    ("--4", "minus sign before"), ("- 4", "minus sign before"), ("4-", "slash must stand"),
+    ("1 , 2", "between two digits"), (",", "between two digits"), ("4--2", "plus must stand"),
+    ("--4", "minus or plus sign before"), ("- 4", "minus or plus sign before"), ("4-", "plus must stand"),
+    ("++4", "minus or plus sign before"), ("4+", "plus must stand"), ("3+-4", "plus must stand"),
     ("4.-2", "between two digits"), ("4-.2", "between two digits"),
     ("1" * (speech.MAX_SPOKEN_DIGITS + 1), "Too long"),
 ])
