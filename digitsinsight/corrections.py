@@ -54,8 +54,8 @@ def folder() -> Path:
 
 
 def clean_label(text) -> str:
-    """The typed number as digits (lines kept apart by "\\n"); spaces, separators and a minus sign
-    people type are dropped, as the reader's text holds the digits only."""
+    """The typed number as digits (lines kept apart by "\\n"); spaces, separators, brackets and a minus
+    or plus sign people type are dropped, as the reader's text holds the digits only."""
     if text is None or not str(text).strip():
         raise CorrectionError("Type the right number first.")
     # Separators people type between digits ("1 234", "1,234", "555-1234", "12/05/2026", "3+4") go, and a

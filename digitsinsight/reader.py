@@ -612,7 +612,8 @@ def written_text(digits: list, separators: list, scale: float, ox: float, oy: fl
             continue
         between = [(k, i) for k, line in by_line.items() for i, (a, b) in enumerate(zip(line, line[1:]))
                    if (a.box[0] + a.box[2]) / 2 < cx < (b.box[0] + b.box[2]) / 2
-                   and min(a.box[1], b.box[1]) <= cy <= 2 * max(a.box[3], b.box[3]) - min(a.box[1], b.box[1])]
+                   and min(a.box[1], b.box[1]) <= cy <= 2 * max(a.box[3], b.box[3]) - min(a.box[1], b.box[1])
+                   and (sep.kind != "plus" or level_with_middle(cy, [a, b]))]  # a plus: level with their middle
         if sep.kind in ("minus", "plus") and not (sep.kind == "plus" and between):
             # A sign: before the nearest line that starts level with it, on its right.
             starts = [(line[0].box[0] - cx, k) for k, line in by_line.items()
@@ -622,6 +623,23 @@ def written_text(digits: list, separators: list, scale: float, ox: float, oy: fl
             continue
         for k, i in between:
             after[k, i] = WRITTEN_MARK[sep.kind]
+
+    # Brackets in pairs only, with a digit between them: one whose partner found no digit is left out.
+    for k in by_line:
+        depth, last_open = 0, None
+        for i in range(len(by_line[k])):
+            if (k, i) in opened:
+                if depth:
+                    opened.pop((k, i))  # a "(" inside another: keep the outer pair only
+                else:
+                    depth, last_open = 1, i
+            if (k, i) in closed:
+                if depth:
+                    depth = 0
+                else:
+                    closed.pop((k, i))
+        if depth:
+            opened.pop((k, last_open))
 
     def as_written(d: Digit) -> str:
         return "/" if any(d is x for x in as_slash) else str(d.digit)

@@ -54,7 +54,7 @@ class Layout:
     labels: np.ndarray     # the component label image the blobs refer to
     marks: int             # how many significant marks were found
     dropped: int           # specks and rules that were ignored
-    separators: list = field(default_factory=list)  # points, commas, hyphens and slashes between digits, minus signs (Separator)
+    separators: list = field(default_factory=list)  # points, commas, hyphens, slashes and plus signs between digits, signs, brackets (Separator)
 
 
 @dataclass
@@ -80,8 +80,8 @@ def _covered(mark: "Blob", others: list, share: float = 0.3) -> bool:
 
 def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     """Marks worth reading, the label image, how many specks and rules were dropped, and the
-    points, commas, hyphens and slashes between digits and the minus signs before them (Separator,
-    left to right), which are not among the marks."""
+    points, commas, hyphens, slashes and plus signs between digits, the minus and plus signs before
+    them and the brackets round them (Separator, left to right), which are not among the marks."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     blobs = [Blob(int(x), int(y), int(x + w), int(y + h), [i], int(a))
              for i, (x, y, w, h, a) in enumerate(stats) if i > 0]
@@ -110,7 +110,7 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
     if len(marks) <= MAX_MARKS:
         separators = [Separator(kind, b) for b in [b for b in marks if b.h < ref_h] + thin
                       for kind in [separator_kind(b, marks, labels)] if kind]
-        # Plus signs (as tall as the digits, in some fonts), brackets, then slashes: marks not already set apart.
+        # Plus signs (up to as tall as the digits: some fonts), brackets, then slashes: marks not already set apart.
         set_apart = {id(s.blob) for s in separators}
         separators += [Separator("plus", b) for b in keep if b.h <= PLUS_SIZE[1] * ref_h and id(b) not in set_apart
                        and plus_kind(b, marks, labels)]
@@ -247,10 +247,12 @@ def dash_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
 
 
 # A plus sign is two straight strokes crossing near their middles, one level and one upright (each at
-# most PLUS_TILT off), smaller than the digits of its line and level with their middle, with no mark over
-# or under it: before a line's first digit it is a sign ("+44"), between two digits it joins them
-# ("3+4"). Read as a digit, it is a sure 4 (an open 4 is a cross with one more stroke).
-PLUS_TILT = 20             # each arm at most this many degrees off level or upright
+# most PLUS_TILT off), no taller than the digits of its line (smaller, mostly; as tall in some fonts) and
+# level with their middle, with no mark over or under it: before a line's first digit it is a sign
+# ("+44"), between two digits it joins them ("3+4"). Read as a digit, it is a sure 4 (an open 4 is a
+# cross with one more stroke).
+PLUS_TILT = 20             # each arm's direction from the crossing at most this many degrees off level or upright
+PLUS_AXIS = 30             # ... and its ink's own axis at most this many off that direction (a short arm's axis wanders)
 PLUS_SIZE = (0.3, 1.05)    # least and most height and width, times its line's height
 PLUS_ARM = 0.25            # each arm at least this share of its stroke: the strokes cross near their middles
 PLUS_STRAIGHT = 1.5        # an arm this many times as long as it is thick (beyond the crossing) has an axis
@@ -262,8 +264,8 @@ def is_cross(ink: np.ndarray) -> bool:
     h, w = ink.shape
     if min(h, w) < 5:
         return False
-    pen = max(1.0, stroke_width(ink))
-    if ink.sum() > 2.0 * pen * (w + h):  # two strokes as long as the mark is wide and tall, no more ink
+    pen = stroke_width(np.pad(ink, 1))  # padded: a solid block has no paper inside its crop
+    if not 1.0 <= pen < min(h, w) or ink.sum() > 2.0 * pen * (w + h):  # two strokes as long as the mark is wide and tall, no more ink
         return False
     # The crossing: the ink furthest from the paper (where two strokes overlap, 0.7 of a pen's width
     # from it against half a pen's width along one stroke); of several such, the one nearest the middle.
@@ -293,7 +295,7 @@ def is_cross(ink: np.ndarray) -> bool:
         along = abs((axis.angle + direction + 90) % 180 - 90)  # axis.angle is measured with y down
         reach = max(abs(dx), abs(dy)) + axis.length / 2
         length, across = stats[k, [cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT][::1 if nearest % 2 == 0 else -1]]
-        if (off > PLUS_TILT or (axis.straight >= PLUS_STRAIGHT and along > PLUS_TILT + 10)
+        if (off > PLUS_TILT or (axis.straight >= PLUS_STRAIGHT and along > PLUS_AXIS)
                 or across > 1.5 * pen + length * np.tan(np.radians(PLUS_TILT))):
             return False
         directions.append((nearest, reach))
@@ -341,6 +343,8 @@ def bracket_bow(ink: np.ndarray) -> float:
     height: positive for "(", negative for ")"; 0 where rows cross its ink more than once (a loop), or
     where some rows hold far more ink than most (a 7's bar, a 1's foot)."""
     rows = np.flatnonzero(ink.any(axis=1))
+    if not rows.size:
+        return 0.0
     band = ink[rows].astype(np.float32)
     widths = band.sum(axis=1)
     if (np.mean(np.count_nonzero(np.diff(band, axis=1) > 0, axis=1) + band[:, 0] > 1) > 0.1
@@ -366,8 +370,9 @@ def find_brackets(candidates: list, marks: list, labels: np.ndarray) -> list:
         if not level:
             continue
         c = min(level, key=lambda c: c.x0)
-        if any(o.x1 <= other.x0 and other.x1 <= c.x0 for other in opens if other is not o):
-            continue  # another "(" between them: that one is this ")"'s partner
+        if any(o.x1 <= other.x0 and other.x1 <= c.x0 and _overlap(o.y0, o.y1, other.y0, other.y1) >= 0.5 * min(o.h, other.h)
+               for other in opens if other is not o):
+            continue  # another "(" between them on the line: that one is this ")"'s partner
         top, foot = min(o.y0, c.y0), max(o.y1, c.y1)
         inside = [d for d in marks if d is not o and d is not c and o.x1 <= (d.x0 + d.x1) / 2 <= c.x0
                   and top <= (d.y0 + d.y1) / 2 <= foot]

@@ -326,8 +326,9 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
 
     said, start = [], 0
     for number in numbers:
-        # Groups joined by hyphens or slashes (a phone number, a date: "555-1234", "12/05/2026") are said
-        # one after the other, each as a number of its own (or digit by digit), the sign with the first.
+        # Groups joined by hyphens, slashes or plus signs (a phone number, a date, a sum: "555-1234",
+        # "12/05/2026", "3+4") are said one after the other, each as a number of its own (or digit by
+        # digit), the sign with the first.
         sign = number[0] if number[0] in SIGNS else ""
         pieces = re.split(f"({join})", number[len(sign):])  # groups, and the marks between them
         pieces[0] = sign + pieces[0]
@@ -343,7 +344,7 @@ def number_words(text: str, language: str = "en", mode: str = "number", unsure=N
 
 
 def _say_group(number: str, language: str, mode: str, doubts: dict, start: int) -> str:
-    """One number, or one group of a number in groups (joined by hyphens or slashes), whose first digit is digit `start` of the
+    """One number, or one group of a number in groups (joined by hyphens, slashes or plus signs), whose first digit is digit `start` of the
     text; `doubts` holds the text's unsure digits. A long one is said in groups of three."""
     digits = re.sub(r"[^0-9]", "", number)
     whole, fraction, _ = _split_amount(number.lstrip(SIGNS), language)

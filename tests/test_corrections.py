@@ -25,7 +25,7 @@ def test_nothing_is_saved_without_consent(tmp_path):
 
 
 @pytest.mark.parametrize("typed, message", [("", "Type the right number"), ("   ", "Type the right number"),
-                                            ("twelve", "digits 0-9"), ("12a", "digits 0-9"), ("++5", "digits 0-9"), ("--5", "digits 0-9"), ("5+", "digits 0-9"),
+                                            ("twelve", "digits 0-9"), ("12a", "digits 0-9"), ("++5", "digits 0-9"), ("--5", "digits 0-9"), ("5+", "digits 0-9"), ("+", "digits 0-9"), ("()", "digits 0-9"),
                                             ("1/", "digits 0-9"), ("/1", "digits 0-9"),
                                             ("1" * 65, "more than 64")])
 def test_bad_labels_get_plain_messages(typed, message):

@@ -1316,6 +1316,38 @@ def test_a_plus_sign_is_a_sign_before_the_digits_and_joins_two_of_them():
     assert separators(((235, 65), (295, 65)), ((265, 55), (265, 145))) == []  # a t: the bar near the top
     # An open 4: a cross and the stroke rising from the left end of its bar.
     assert separators(((230, 110), (300, 110)), ((280, 50), (280, 150)), ((230, 110), (245, 50))) == []
+    # A filled square as tall as a plus, where a plus would be (a bullet, a box blacked out): no plus,
+    # and no failure either (its crop holds no paper to measure a pen's width against).
+    img = np.full((260, 700), 245, np.uint8)
+    for x in (200, 330, 450):
+        cv2.line(img, (x, 50), (x, 150), 20, 9)
+    cv2.rectangle(img, (240, 75), (290, 125), 20, -1)
+    assert [s.kind for s in find_marks((img < 128).astype(np.uint8))[3]] == []
+    assert read_number(img).status in ("ok", "unsure")
+
+
+def test_plus_signs_and_brackets_are_written_where_they_stand():
+    from digitsinsight import Digit
+    from digitsinsight.reader import written_text
+    from digitsinsight.segment import Blob, Separator
+
+    def digit(d, box, line):
+        return Digit(d, 0.99, [(d, 0.99)], box, np.zeros((28, 28), np.uint8), line)
+
+    # "35" over "7": a plus level with the 7, before it, is its sign, not a plus between the 3 and the 5
+    # above (whose comma or point could hang that low); level with the 3 and the 5, it joins them.
+    top = [digit(3, (100, 50, 140, 120), 0), digit(5, (200, 50, 240, 120), 0)]
+    low = [digit(7, (200, 150, 240, 220), 1)]
+    assert written_text(top + low, [Separator("plus", Blob(150, 170, 185, 200))], 1.0, 0, 0, (400, 300)) == "35\n+7"
+    assert written_text(top + low, [Separator("plus", Blob(150, 70, 185, 100))], 1.0, 0, 0, (400, 300)) == "3+5\n7"
+    # Brackets round digits, in pairs: one without its partner, or facing away, is left out.
+    def bracket(kind, x):
+        return Separator(kind, Blob(x, 40, x + 20, 130))
+    assert written_text(top, [bracket("open", 60), bracket("close", 250)], 1.0, 0, 0, (400, 300)) == "(35)"
+    assert written_text(top, [bracket("open", 150), bracket("close", 250)], 1.0, 0, 0, (400, 300)) == "3(5)"
+    assert written_text(top, [bracket("close", 60)], 1.0, 0, 0, (400, 300)) == "35"
+    assert written_text(top, [bracket("open", 150)], 1.0, 0, 0, (400, 300)) == "35"
+    assert written_text(top, [bracket("open", 250), bracket("close", 60)], 1.0, 0, 0, (400, 300)) == "35"
 
 
 def test_brackets_round_digits_are_written_and_not_read_as_ones():
@@ -1326,7 +1358,9 @@ def test_brackets_round_digits_are_written_and_not_read_as_ones():
     from digitsinsight import speech
     from digitsinsight.segment import find_marks
 
-    for path in _font_paths()[:4]:
+    fonts = _font_paths()
+    assert len(fonts) >= 4
+    for path in fonts[:4]:
         page = Image.new("L", (1300, 200), 255)
         ImageDraw.Draw(page).text((40, 40), "(555) 123-4567", font=ImageFont.truetype(path, 90), fill=0)
         reading = read_number(np.asarray(page))
