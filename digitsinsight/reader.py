@@ -18,6 +18,7 @@ keeps its reading, flagged too).
 import functools
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass, field, replace
 
@@ -557,7 +558,16 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
     if written != text:
         # Lines apart with "; ", since a slash may be written between digits.
         warnings.append(f"Written as {written.replace(chr(10), '; ')}: the number holds its digits only.")
-    status = "unsure" if any(d.unsure for d in digits) else "ok"
+    # A plus as tall as its digits may be a 4 drawn as a cross, brackets no taller than their digits two 1s
+    # bowed towards each other (segment.Separator.doubtful): set apart, with the number they would make.
+    doubtful = {s.kind for s in lay.separators if s.doubtful}
+    plus_doubted = "plus" in doubtful and "+" in written
+    brackets_doubted = bool(doubtful & {"open", "close"}) and "(" in written
+    if plus_doubted:
+        warnings.append(f"The mark read as a plus sign may be a 4: {written.replace('+', '4').replace(chr(10), '; ')}?")
+    if brackets_doubted:
+        warnings.append(f"The marks read as brackets may be 1s: {re.sub('[()]', '1', written).replace(chr(10), '; ')}?")
+    status = "unsure" if any(d.unsure for d in digits) or plus_doubted or brackets_doubted else "ok"
     return Reading(text, digits, confidence, status, warnings, loaded.size, time.perf_counter() - t0,
                    written if written != text else "")
 

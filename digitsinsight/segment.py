@@ -66,6 +66,7 @@ class Separator:
     digits are read from, so that it is neither a digit nor a line."""
     kind: str              # "point", "comma", "dash" (a hyphen), "slash", "minus", "plus", "open" or "close"
     blob: Blob
+    doubtful: bool = False # it may be a digit after all: a plus as tall as its digits, brackets no taller
 
 
 def _overlap(a0, a1, b0, b1) -> int:
@@ -112,11 +113,11 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
                       for kind in [separator_kind(b, marks, labels)] if kind]
         # Plus signs (up to as tall as the digits: some fonts), brackets, then slashes: marks not already set apart.
         set_apart = {id(s.blob) for s in separators}
-        separators += [Separator("plus", b) for b in keep if b.h <= PLUS_SIZE[1] * ref_h and id(b) not in set_apart
-                       and plus_kind(b, marks, labels)]
+        separators += [s for b in keep if b.h <= PLUS_SIZE[1] * ref_h and id(b) not in set_apart
+                       for s in [plus_sign(b, marks, labels)] if s]
         set_apart = {id(s.blob) for s in separators}
-        for o, c in find_brackets([b for b in keep if b.h >= 0.6 * ref_h and id(b) not in set_apart], marks, labels):
-            separators += [Separator("open", o), Separator("close", c)]
+        for o, c, doubtful in find_brackets([b for b in keep if b.h >= 0.6 * ref_h and id(b) not in set_apart], marks, labels):
+            separators += [Separator("open", o, doubtful), Separator("close", c, doubtful)]
         set_apart = {id(s.blob) for s in separators}
         strokes = slash_strokes([b for b in keep if b.h >= 0.6 * ref_h and id(b) not in set_apart], marks, labels)
         slashes = find_slashes(strokes)
@@ -256,6 +257,8 @@ PLUS_AXIS = 30             # ... and its ink's own axis at most this many off th
 PLUS_SIZE = (0.3, 1.05)    # least and most height and width, times its line's height
 PLUS_ARM = 0.25            # each arm at least this share of its stroke: the strokes cross near their middles
 PLUS_STRAIGHT = 1.5        # an arm this many times as long as it is thick (beyond the crossing) has an axis
+PLUS_PLAIN = 0.9           # a plus taller or wider than this (times its line's height) may be a 4 drawn as a
+                           # cross: it is set apart, but the reading is unsure (Separator.doubtful)
 
 
 def is_cross(ink: np.ndarray) -> bool:
@@ -305,15 +308,15 @@ def is_cross(ink: np.ndarray) -> bool:
     return all(min(reach[a], reach[a + 2]) >= PLUS_ARM * (reach[a] + reach[a + 2]) for a in (0, 1))
 
 
-def plus_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
-    """"plus" for a plus sign before a line of digits or between two of its digits, "" for any other mark."""
+def plus_sign(mark: Blob, marks: list, labels: np.ndarray) -> "Separator | None":
+    """A plus sign before a line of digits or between two of its digits, as a Separator; None for any other mark."""
     if len(mark.labels) != 1 or not (0.6 * mark.h <= mark.w <= 1.7 * mark.h):
-        return ""
+        return None
     cy, slack = (mark.y0 + mark.y1) / 2, 0.15 * mark.w
     after = sorted((d for d in marks if d is not mark and d.x0 >= mark.x1 - slack and d.y0 < cy < d.y1
                     and d.h >= mark.h / PLUS_SIZE[1]), key=lambda d: d.x0)[:MINUS_LINE]
     if not after:
-        return ""
+        return None
     top, base = float(np.median([d.y0 for d in after])), float(np.median([d.y1 for d in after]))
     h = base - top
     least, most = PLUS_SIZE
@@ -321,10 +324,12 @@ def plus_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
     nearest = min(d.x0 for d in line if d.x0 >= mark.x1 - slack)
     if not (in_middle_half(cy, top, base) and least * h <= min(mark.w, mark.h) and max(mark.w, mark.h) <= most * h
             and nearest - mark.x1 <= MINUS_GAP * h):
-        return ""
+        return None
     if _covered(mark, [d for d in marks if d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h], share=0.15):
-        return ""
-    return "plus" if is_cross(blob_mask(labels, mark)) else ""
+        return None
+    if not is_cross(blob_mask(labels, mark)):
+        return None
+    return Separator("plus", mark, doubtful=max(mark.w, mark.h) > PLUS_PLAIN * h)
 
 
 # Brackets round a group of digits ("(555) 123-4567"): two one-piece strokes bowed outwards, the middle
@@ -336,6 +341,8 @@ def plus_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
 BRACKET_BOW = 0.08
 BRACKET_NARROW = 0.6   # at most this many times as wide as tall
 BRACKET_TALL = 1.1     # the marks between them are at most this many times as tall as the brackets
+BRACKET_PLAIN = 1.05   # brackets shorter than this times the tallest digit between them may be two 1s bowed
+                       # towards each other: set apart, but the reading is unsure (Separator.doubtful)
 
 
 def bracket_bow(ink: np.ndarray) -> float:
@@ -358,7 +365,8 @@ def bracket_bow(ink: np.ndarray) -> float:
 
 
 def find_brackets(candidates: list, marks: list, labels: np.ndarray) -> list:
-    """The pairs of brackets among `candidates` (tall marks) round marks of a line: [(open, close)]."""
+    """The pairs of brackets among `candidates` (tall marks) round marks of a line, and whether they may be
+    digits after all (BRACKET_PLAIN): [(open, close, doubtful)]."""
     bowed = [(b, bow) for b in candidates if len(b.labels) == 1 and b.w <= BRACKET_NARROW * b.h
              for bow in [bracket_bow(blob_mask(labels, b))] if abs(bow) >= BRACKET_BOW]
     opens = sorted((b for b, bow in bowed if bow > 0), key=lambda b: b.x0)
@@ -366,7 +374,7 @@ def find_brackets(candidates: list, marks: list, labels: np.ndarray) -> list:
     pairs = []
     for o in opens:
         level = [c for c in closes if c.x0 >= o.x1 and _overlap(o.y0, o.y1, c.y0, c.y1) >= 0.5 * min(o.h, c.h)
-                 and 0.75 <= c.h / o.h <= 1.33 and all(c is not p for _, p in pairs)]
+                 and 0.75 <= c.h / o.h <= 1.33 and all(c is not p for _, p, _ in pairs)]
         if not level:
             continue
         c = min(level, key=lambda c: c.x0)
@@ -379,7 +387,7 @@ def find_brackets(candidates: list, marks: list, labels: np.ndarray) -> list:
         # Digits between them (not only a hyphen), none taller than they are.
         if (any(d.h >= 0.5 * min(o.h, c.h) for d in inside)
                 and max(d.h for d in inside) <= BRACKET_TALL * min(o.h, c.h)):
-            pairs.append((o, c))
+            pairs.append((o, c, min(o.h, c.h) < BRACKET_PLAIN * max(d.h for d in inside)))
     return pairs
 
 

@@ -1297,8 +1297,8 @@ def test_a_plus_sign_is_a_sign_before_the_digits_and_joins_two_of_them():
         return layer
 
     before, between = read_number(sketch(150, (250, 520))), read_number(sketch(430, (100, 480)))
-    assert (before.text, before.to_dict()["written"]) == ("37", "+37")
-    assert (between.text, between.to_dict()["written"]) == ("37", "3+7")
+    assert (before.text, before.to_dict()["written"], before.status) == ("37", "+37", "ok")
+    assert (between.text, between.to_dict()["written"], between.status) == ("37", "3+7", "ok")
     assert speech.number_words(between.to_dict()["written"]) == "three plus seven"
 
     # The geometry: strokes 100 px tall (y 50-150) and a mark between the first two.
@@ -1309,6 +1309,20 @@ def test_a_plus_sign_is_a_sign_before_the_digits_and_joins_two_of_them():
         return [s.kind for s in find_marks((img < 128).astype(np.uint8))[3]]
 
     assert separators(((235, 100), (295, 100)), ((265, 70), (265, 130))) == ["plus"]
+    # As tall as the digits, a cross may be a 4 drawn so: set apart, but doubted, and the reading unsure.
+    def plus_of(img):
+        return [s for s in find_marks((img < 128).astype(np.uint8))[3] if s.kind == "plus"]
+    for size, doubted in ((30, False), (48, True)):
+        img = np.full((260, 700), 245, np.uint8)
+        for x in (200, 330, 450):
+            cv2.line(img, (x, 50), (x, 150), 20, 9)
+        cv2.line(img, (265 - size, 100), (265 + size, 100), 20, 9)
+        cv2.line(img, (265, 100 - size), (265, 100 + size), 20, 9)
+        assert [s.doubtful for s in plus_of(img)] == [doubted]
+        reading = read_number(img)
+        assert (reading.text, reading.to_dict()["written"]) == ("111", "1+11")
+        assert ("may be a 4: 1411?" in " ".join(reading.warnings)) == doubted
+        assert reading.status == "unsure" or not doubted
     assert separators(((120, 100), (170, 100)), ((145, 75), (145, 125))) == ["plus"]  # before the first
     assert separators(((237, 106), (293, 94)), ((262, 72), (268, 128))) == ["plus"]  # tilted a little
     assert separators(((235, 100), (295, 100)), ((245, 70), (245, 130))) == []  # crossing near an end: no plus
@@ -1382,7 +1396,7 @@ def test_brackets_round_digits_are_written_and_not_read_as_ones():
     layer = np.zeros((420, 1300, 4), np.uint8)
     layer[..., 3] = mask
     reading = read_number(layer)
-    assert (reading.text, reading.to_dict()["written"]) == ("375", "(37)5")
+    assert (reading.text, reading.to_dict()["written"], reading.status) == ("375", "(37)5", "ok")
     assert speech.number_words(reading.to_dict()["written"]) == "thirty-seven; five"
 
     # The geometry: strokes 100 px tall (y 50-150), and bowed strokes 110 px tall round the middle two.
@@ -1397,6 +1411,21 @@ def test_brackets_round_digits_are_written_and_not_read_as_ones():
         return [s.kind for s in find_marks((img < 128).astype(np.uint8))[3]]
 
     assert separators((250, 25), (530, -25)) == ["open", "close"]
+    # No taller than the digits between them, they may be two 1s bowed towards each other: doubted.
+    def brackets_of(height):
+        img = np.full((260, 800), 245, np.uint8)
+        for x in (100, 330, 450, 680):
+            cv2.line(img, (x, 50), (x, 150), 20, 9)
+        for x, bow in ((250, 25), (530, -25)):
+            t = np.linspace(0, 1, 20)
+            pts = np.stack([x + bow * 4 * (t - 0.5) ** 2, 100 - height / 2 + height * t], axis=1)
+            cv2.polylines(img, [np.round(pts).astype(np.int32)], False, 20, 9)
+        return img
+    assert [s.doubtful for s in find_marks((brackets_of(110) < 128).astype(np.uint8))[3]] == [False, False]
+    assert [s.doubtful for s in find_marks((brackets_of(96) < 128).astype(np.uint8))[3]] == [True, True]
+    reading = read_number(brackets_of(96))
+    assert "(" in reading.to_dict()["written"] and reading.status == "unsure"
+    assert "The marks read as brackets may be 1s: " in " ".join(reading.warnings)
     assert separators((250, 25)) == []  # one bowed stroke alone: the 1 it may be
     assert separators((250, -25), (530, 25)) == []  # facing away from each other
     assert separators((250, 25), (530, -4)) == []  # the second one hardly bowed: a 1
