@@ -559,20 +559,41 @@ def read_number(image, model=None, verifier="auto", line_reader="auto") -> Readi
         # Lines apart with "; ", since a slash may be written between digits.
         warnings.append(f"Written as {written.replace(chr(10), '; ')}: the number holds its digits only.")
     # A plus as tall as its digits may be a 4 drawn as a cross, brackets no taller than their digits two 1s
-    # bowed towards each other (segment.Separator.doubtful): set apart, with the number they would make.
-    doubtful = {s.kind for s in lay.separators if s.doubtful}
-    plus_doubted = "plus" in doubtful and "+" in written
-    brackets_doubted = bool(doubtful & {"open", "close"}) and "(" in written
-    if plus_doubted:
-        warnings.append(f"The mark read as a plus sign may be a 4: {written.replace('+', '4').replace(chr(10), '; ')}?")
-    if brackets_doubted:
-        warnings.append(f"The marks read as brackets may be 1s: {re.sub('[()]', '1', written).replace(chr(10), '; ')}?")
-    status = "unsure" if any(d.unsure for d in digits) or plus_doubted or brackets_doubted else "ok"
+    # bowed towards each other (segment.Separator.doubtful): read as digits, with the number as they would write it.
+    symbols = maybe_symbols(digits, lay.separators, scale, ox, oy, loaded.size)
+    if symbols:
+        marks = sorted(i + 1 for i, d in enumerate(digits) if id(d) in symbols)
+        names = " and ".join(name for name, marks_of in (("a plus sign", "+"), ("brackets", "()"))
+                             if set(symbols.values()) & set(marks_of))
+        as_marks = written_text(digits, lay.separators, scale, ox, oy, loaded.size, as_marks=symbols)
+        warnings.append(f"Mark{'s' * (len(marks) > 1)} {' and '.join(map(str, marks))} may be {names}, "
+                        f"not {'digits' if len(marks) > 1 else 'a digit'}: {as_marks.replace(chr(10), '; ')}?")
+    status = "unsure" if any(d.unsure for d in digits) or symbols else "ok"
     return Reading(text, digits, confidence, status, warnings, loaded.size, time.perf_counter() - t0,
                    written if written != text else "")
 
 
 WRITTEN_MARK = {"point": ".", "comma": ",", "dash": "-", "slash": "/", "plus": "+", "minus": "-"}  # as written
+
+
+def maybe_symbols(digits: list, separators: list, scale: float, ox: float, oy: float, size: tuple) -> dict:
+    """The digits read from marks that may be a plus sign or brackets (segment.Separator.doubtful), each
+    as the mark it may be: {id(digit): "+", "(" or ")"}. A digit is the one whose box is the mark's (most of
+    both boxes shared); brackets count only as a pair, both read as digits."""
+    found = {}
+    for sep in separators:
+        if not sep.doubtful:
+            continue
+        bx0, by0, bx1, by1 = input_box((sep.blob.x0, sep.blob.y0, sep.blob.x1, sep.blob.y1), scale, ox, oy, size)
+        for d in digits:
+            x0, y0, x1, y1 = d.box
+            shared = max(0, min(x1, bx1) - max(x0, bx0)) * max(0, min(y1, by1) - max(y0, by0))
+            if shared >= 0.5 * max((x1 - x0) * (y1 - y0), (bx1 - bx0) * (by1 - by0)):
+                found[id(d)] = {"plus": "+", "open": "(", "close": ")"}[sep.kind]
+    marks = list(found.values())
+    if marks.count("(") != marks.count(")"):
+        found = {k: v for k, v in found.items() if v == "+"}
+    return found
 
 
 def level_with_middle(y: float, digits: list) -> bool:
@@ -596,7 +617,7 @@ def maybe_slashes_warning(digits: list, line: int, separators: list, scale: floa
 
 
 def written_text(digits: list, separators: list, scale: float, ox: float, oy: float, size: tuple,
-                 as_slash: list = ()) -> str:
+                 as_slash: list = (), as_marks: dict | None = None) -> str:
     """The digits line by line, with the points, commas, hyphens, slashes and plus signs found between them
     and a minus or plus sign before them (segment.Separator) put back where they were written; a point, comma,
     hyphen or slash between no two digits of a line, or a minus before no line's first digit, is left out (a
@@ -608,6 +629,8 @@ def written_text(digits: list, separators: list, scale: float, ox: float, oy: fl
     after = {}  # (line, index of the digit before it) -> ".", ",", "-", "/" or "+"; (line, -1) -> "-" or "+"
     opened, closed = {}, {}  # (line, index of the digit after "(" or before ")") -> "(" or ")"
     for sep in separators:
+        if sep.doubtful:  # read as a digit
+            continue
         x0, y0, x1, y1 = input_box((sep.blob.x0, sep.blob.y0, sep.blob.x1, sep.blob.y1), scale, ox, oy, size)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         if sep.kind in ("open", "close"):  # before the first digit right of it, after the last left of it
@@ -652,7 +675,7 @@ def written_text(digits: list, separators: list, scale: float, ox: float, oy: fl
             opened.pop((k, last_open))
 
     def as_written(d: Digit) -> str:
-        return "/" if any(d is x for x in as_slash) else str(d.digit)
+        return "/" if any(d is x for x in as_slash) else (as_marks or {}).get(id(d), str(d.digit))
 
     return "\n".join(after.get((k, -1), "") + "".join(opened.get((k, i), "") + as_written(d) + closed.get((k, i), "")
                                                     + after.get((k, i), "") for i, d in enumerate(by_line[k]))

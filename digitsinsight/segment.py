@@ -66,7 +66,8 @@ class Separator:
     digits are read from, so that it is neither a digit nor a line."""
     kind: str              # "point", "comma", "dash" (a hyphen), "slash", "minus", "plus", "open" or "close"
     blob: Blob
-    doubtful: bool = False # it may be a digit after all: a plus as tall as its digits, brackets no taller
+    doubtful: bool = False # it may be a digit after all (a plus as tall as its digits, brackets no taller):
+                           # it stays among the marks and is read as a digit, and the reader flags it
 
 
 def _overlap(a0, a1, b0, b1) -> int:
@@ -125,7 +126,7 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
         for b, st in strokes:
             b.slash_like = st.drop >= SLASH_LIKE_DROP and all(b is not s for s in slashes)
         separators.sort(key=lambda s: s.blob.x0)
-    taken = {id(s.blob) for s in separators}
+    taken = {id(s.blob) for s in separators if not s.doubtful}
     small = [b for b in small if id(b) not in taken]
     keep = [b for b in keep if id(b) not in taken]
     dropped += sum(id(b) not in taken for b in thin)
@@ -258,7 +259,7 @@ PLUS_SIZE = (0.3, 1.05)    # least and most height and width, times its line's h
 PLUS_ARM = 0.25            # each arm at least this share of its stroke: the strokes cross near their middles
 PLUS_STRAIGHT = 1.5        # an arm this many times as long as it is thick (beyond the crossing) has an axis
 PLUS_PLAIN = 0.9           # a plus taller or wider than this (times its line's height) may be a 4 drawn as a
-                           # cross: it is set apart, but the reading is unsure (Separator.doubtful)
+                           # cross: it is read as a digit, flagged (Separator.doubtful)
 
 
 def is_cross(ink: np.ndarray) -> bool:
@@ -342,7 +343,7 @@ BRACKET_BOW = 0.08
 BRACKET_NARROW = 0.6   # at most this many times as wide as tall
 BRACKET_TALL = 1.1     # the marks between them are at most this many times as tall as the brackets
 BRACKET_PLAIN = 1.05   # brackets shorter than this times the tallest digit between them may be two 1s bowed
-                       # towards each other: set apart, but the reading is unsure (Separator.doubtful)
+                       # towards each other: they are read as digits, flagged (Separator.doubtful)
 
 
 def bracket_bow(ink: np.ndarray) -> float:
