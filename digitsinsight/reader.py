@@ -622,7 +622,8 @@ def written_text(digits: list, separators: list, scale: float, ox: float, oy: fl
     and a minus or plus sign before them (segment.Separator) put back where they were written; a point, comma,
     hyphen or slash between no two digits of a line, or a minus before no line's first digit, is left out (a
     plus sign is one or the other); a "(" goes before the first digit right of it on the line level with it, a
-    ")" after the last left of it. The digits `as_slash` are written as slashes instead (Digit.maybe_slash)."""
+    ")" after the last left of it. The digits `as_slash` are written as slashes instead (Digit.maybe_slash), and
+    those in `as_marks` ({id(digit): mark}) as the plus sign or bracket they may be (maybe_symbols)."""
     by_line = {}
     for d in digits:
         by_line.setdefault(d.line, []).append(d)
