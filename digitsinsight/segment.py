@@ -124,7 +124,10 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
         slashes = find_slashes(strokes)
         separators += [Separator("slash", b) for b in slashes]
         for b, st in strokes:
-            b.slash_like = st.drop >= SLASH_LIKE_DROP and all(b is not s for s in slashes)
+            # Flagged, not taken (SLASH_LIKE_DROP): one that stands out but is not taken (a thick pen's),
+            # one drawn alike with another (a date's two slashes, or two 1s), one whose foot is below the line.
+            low = st.drop >= SLASH_LIKE_DROP and st.tilt >= SLASH_TILT[0] and st.straight >= SLASH_STRAIGHT[1]
+            b.slash_like = all(b is not s for s in slashes) and (st.stands_out or low or alike_stroke(b, st, strokes, marks))
         separators.sort(key=lambda s: s.blob.x0)
     taken = {id(s.blob) for s in separators if not s.doubtful}
     small = [b for b in small if id(b) not in taken]
@@ -209,6 +212,21 @@ def in_middle_half(y: float, top: float, foot: float) -> bool:
     return top + 0.25 * (foot - top) <= y <= top + 0.75 * (foot - top)
 
 
+def line_after(mark: Blob, marks: list, least_h: float) -> "tuple | None":
+    """The line of digits a sign or a hyphen stands before: the first MINUS_LINE marks at least `least_h`
+    tall that start right of `mark` (give or take 0.15 of its width) level with its middle. -> (top, base,
+    gap, line): their median top and foot, the gap from `mark` to the nearest ink between those (a piece
+    of a digit too), and the marks between them; None where no such mark follows."""
+    cy, slack = (mark.y0 + mark.y1) / 2, 0.15 * mark.w
+    after = sorted((d for d in marks if d is not mark and d.x0 >= mark.x1 - slack and d.y0 < cy < d.y1
+                    and d.h >= least_h), key=lambda d: d.x0)[:MINUS_LINE]
+    if not after:
+        return None
+    top, base = float(np.median([d.y0 for d in after])), float(np.median([d.y1 for d in after]))
+    line = [d for d in marks if d is not mark and d.y0 < base and d.y1 > top]
+    return top, base, min(d.x0 for d in line if d.x0 >= mark.x1 - slack) - mark.x1, line
+
+
 def dash_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
     """"minus" for a minus sign before a line of digits, "dash" for a hyphen between two digits of
     one, "" for any other mark, given the other marks."""
@@ -217,19 +235,14 @@ def dash_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:
     axis = mark_axis(mark, labels)
     if axis is None or abs(axis.angle) > MINUS_TILT or axis.straight < MINUS_FLAT:
         return ""
-    cy, slack = (mark.y0 + mark.y1) / 2, 0.15 * mark.w
-    after = sorted((d for d in marks if d is not mark and d.x0 >= mark.x1 - slack and d.y0 < cy < d.y1
-                    and d.h >= 2 * mark.h), key=lambda d: d.x0)[:MINUS_LINE]
-    if not after:
+    found = line_after(mark, marks, 2 * mark.h)
+    if found is None:
         return ""
-    top, base = float(np.median([d.y0 for d in after])), float(np.median([d.y1 for d in after]))
-    h = base - top
+    top, base, gap, line = found
+    cy, slack, h = (mark.y0 + mark.y1) / 2, 0.15 * mark.w, base - top
     least, most, thickest = MINUS_SIZE
-    # The gap is to the nearest ink of the line, a piece of a digit too.
-    line = [d for d in marks if d is not mark and d.y0 < base and d.y1 > top]
-    nearest = min(d.x0 for d in line if d.x0 >= mark.x1 - slack)
     if not (in_middle_half(cy, top, base) and least * h <= axis.length <= most * h
-            and axis.thickness <= thickest * h and nearest - mark.x1 <= MINUS_GAP * h):
+            and axis.thickness <= thickest * h and gap <= MINUS_GAP * h):
         return ""
     # It stands in a gap: no mark over or under it (a 7's crossbar drawn apart), nor reaching into its
     # span by more than 0.15 of its width (a 5's hat drawn apart, over the end of the 5's body).
@@ -313,18 +326,14 @@ def plus_sign(mark: Blob, marks: list, labels: np.ndarray) -> "Separator | None"
     """A plus sign before a line of digits or between two of its digits, as a Separator; None for any other mark."""
     if len(mark.labels) != 1 or not (0.6 * mark.h <= mark.w <= 1.7 * mark.h):
         return None
-    cy, slack = (mark.y0 + mark.y1) / 2, 0.15 * mark.w
-    after = sorted((d for d in marks if d is not mark and d.x0 >= mark.x1 - slack and d.y0 < cy < d.y1
-                    and d.h >= mark.h / PLUS_SIZE[1]), key=lambda d: d.x0)[:MINUS_LINE]
-    if not after:
+    found = line_after(mark, marks, mark.h / PLUS_SIZE[1])
+    if found is None:
         return None
-    top, base = float(np.median([d.y0 for d in after])), float(np.median([d.y1 for d in after]))
+    top, base, gap, _ = found
     h = base - top
     least, most = PLUS_SIZE
-    line = [d for d in marks if d is not mark and d.y0 < base and d.y1 > top]
-    nearest = min(d.x0 for d in line if d.x0 >= mark.x1 - slack)
-    if not (in_middle_half(cy, top, base) and least * h <= min(mark.w, mark.h) and max(mark.w, mark.h) <= most * h
-            and nearest - mark.x1 <= MINUS_GAP * h):
+    if not (in_middle_half((mark.y0 + mark.y1) / 2, top, base) and least * h <= min(mark.w, mark.h)
+            and max(mark.w, mark.h) <= most * h and gap <= MINUS_GAP * h):
         return None
     if _covered(mark, [d for d in marks if d.y0 < base + 0.5 * h and d.y1 > top - 0.5 * h], share=0.15):
         return None
@@ -399,24 +408,32 @@ def find_brackets(candidates: list, marks: list, labels: np.ndarray) -> list:
 # unless the line holds a slash that stands out and it is drawn alike (leaning as far, as tall, its
 # foot as low): one writer draws the slashes of a date the same way.
 SLASH_TILT = (15, 55)          # leaning right this many degrees from upright (its ink's main axis)
-SLASH_STRAIGHT = (7.0, 6.0)    # at least this many times as long as it is thick: one that stands out, one alike
+SLASH_STRAIGHT = (7.0, 6.0, 5.0)  # at least this many times as long as it is thick: one that stands out, one
+                                  # alike, one flagged (below: a thick pen's short slash)
 SLASH_OUT = (1.2, 0.12, 0.3)   # taller than the digits beside it by this much, or its foot this far
                                # below theirs, or both ends together this far out (times their height),
 SLASH_PIXELS = 3               # ... and at least this many pixels out (a small number's edges are blurred)
 SLASH_FULL = 0.75              # the digits beside it: marks at least this share of their median height
 SLASH_ALIKE = (6.0, 0.9, 0.1)  # alike: leaning within this many degrees of it, at least this share of its
                                # height, its foot within this much of the line's height as far below it
-# A slash-shaped stroke not taken for a slash whose foot reaches at least this far below the line's
-# (times its height) is read as the 1 it looks like, but flagged (Digit.maybe_slash): a 1 stands on
-# the line, and a slash often reaches below it. On validation this marked unsure 244 of the 384 dates
-# read wrong but sure (of 1,300), and 41 of 1,600 clean numbers and 15 of 2,000 hard ones read right.
+# A slash-shaped stroke not taken for a slash is read as the 1 it looks like, but flagged
+# (Digit.maybe_slash) where it stands out of the line, where another on its line is drawn alike with a
+# digit between them (alike_stroke: a date's two slashes, level with the digits), or where its foot
+# reaches at least SLASH_LIKE_DROP (times the line's height) below the line's: a 1 stands on the line,
+# and a slash often reaches below it. The last only for a stroke of the shape a slash is taken in
+# (SLASH_TILT, SLASH_STRAIGHT[1]): on validation, the 1s leaning less, or thicker, that reach so far
+# outnumber the slashes. A slash drawn 15 degrees off with a thick pen measures 12-15 on its ink (its
+# round ends), and is short for its width: such strokes, leaning SLASH_LIKE_TILT or more and
+# SLASH_STRAIGHT[2] times as long as thick, are flagged, never taken (a test-set 1 leaning 14.3
+# degrees, its foot 0.13 of the line below the others, was taken for a slash when they were).
 SLASH_LIKE_DROP = 0.02
+SLASH_LIKE_TILT = 12
 
 
 @dataclass
 class Stroke:
     """A mark's shape as a possible slash."""
-    tilt: float        # its ink's main axis, in degrees right of upright (15-55)
+    tilt: float        # its ink's main axis, in degrees right of upright (SLASH_LIKE_TILT to SLASH_TILT[1])
     straight: float    # how many times as long as it is thick
     drop: float        # how far its foot is below the line's, times the line's height
     stands_out: bool   # taller than the digits on each side of it, or reaching well below them, or both ends out
@@ -431,7 +448,7 @@ def slash_stroke(mark: Blob, marks: list, labels: np.ndarray) -> "Stroke | None"
     if axis is None:
         return None
     tilt, straight = axis.lean, axis.straight
-    if not (SLASH_TILT[0] <= tilt <= SLASH_TILT[1] and straight >= min(SLASH_STRAIGHT)):
+    if not (SLASH_LIKE_TILT <= tilt <= SLASH_TILT[1] and straight >= SLASH_STRAIGHT[2]):
         return None
     # The line on each side: the nearest two whole digits level with its middle, their tops and feet
     # taken as a straight line, since the line may be tilted. Not specks, nor pieces (a 5's body
@@ -467,12 +484,28 @@ def slash_strokes(candidates: list, marks: list, labels: np.ndarray) -> list:
 def find_slashes(strokes: list) -> list:
     """The marks of `strokes` (slash_strokes) that are slashes between digits: those that stand out of
     their line, and those drawn alike on a line with one."""
-    sure = [(b, st) for b, st in strokes if st.stands_out and st.straight >= SLASH_STRAIGHT[0]]
+    sure = [(b, st) for b, st in strokes if st.stands_out and st.straight >= SLASH_STRAIGHT[0] and st.tilt >= SLASH_TILT[0]]
     degrees, share, drop = SLASH_ALIKE
     return [b for b, st in strokes
-            if any(a is b for a, _ in sure) or st.straight >= SLASH_STRAIGHT[1] and any(
+            if any(a is b for a, _ in sure) or st.straight >= SLASH_STRAIGHT[1] and st.tilt >= SLASH_TILT[0] and any(
                 a.y0 < (b.y0 + b.y1) / 2 < a.y1 and abs(st.tilt - sa.tilt) <= degrees and b.h >= share * a.h
                 and abs(st.drop - sa.drop) <= drop for a, sa in sure)]
+
+
+def alike_stroke(mark: Blob, stroke: Stroke, strokes: list, marks: list) -> bool:
+    """Another stroke of `strokes` (slash_strokes) on mark's line is drawn alike (SLASH_ALIKE), with a
+    digit between them: two slashes of a date ("4/22/9311") drawn by one writer, neither standing out of
+    the line. Two 1s may be drawn so too, so they are flagged, not taken."""
+    degrees, share, drop = SLASH_ALIKE
+    for other, st in strokes:
+        if (other is mark or not other.y0 < (mark.y0 + mark.y1) / 2 < other.y1
+                or abs(st.tilt - stroke.tilt) > degrees or min(mark.h, other.h) < share * max(mark.h, other.h)
+                or abs(st.drop - stroke.drop) > drop):
+            continue
+        lo, hi = sorted(((mark.x0 + mark.x1) / 2, (other.x0 + other.x1) / 2))
+        if any(lo < (d.x0 + d.x1) / 2 < hi and d.h >= 0.5 * mark.h for d in marks if d is not mark and d is not other):
+            return True
+    return False
 
 
 def separator_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:

@@ -1038,7 +1038,9 @@ def test_a_slash_stands_out_of_its_line_or_is_drawn_like_one_that_does():
     assert separators(((250, 60), (290, 180))) == []
     assert separators(((750, 180), (790, 60))) == []
     assert separators(((270, 180), (272, 40))) == []
-    # Leaning 13 degrees, as a 1 may, it is a 1 even reaching below the line; 17 degrees is a slash.
+    # Leaning 11 or 13 degrees, as a 1 may, it is a 1 even reaching below the line (at 13, flagged as a
+    # slash it may be: below); 17 degrees is a slash.
+    assert separators(((250, 160), (275, 30))) == []
     assert separators(((250, 160), (280, 30))) == []
     assert separators(((250, 160), (290, 30))) == ["slash"]
 
@@ -1072,6 +1074,30 @@ def test_a_1_that_may_be_a_slash_is_flagged_with_the_number_it_would_be():
     sketch[..., 3] = layer
     reading = read_number(sketch)
     assert reading.text == "21814" and reading.warnings == ["Marks 2 and 4 may be slashes, not 1s: 2/8/4?"]
+
+    # A stroke 1.5 times as tall as the digits, reaching below them: upright (9 degrees), a sure 1; leaning
+    # 14 degrees, as a 1 may and as a slash drawn 15 degrees off with a thick pen measures, a 1 flagged as
+    # the slash it may be (before, a sure 218); leaning 19 degrees, a slash.
+    for brush in (8, 28):
+        for top_x, written, status in ((440, "218", "ok"), (462, "218", "unsure"), (485, "2/8", "ok")):
+            reading = read_number(_sketched(((60, 2), (660, 8)), [[400, 330], [top_x, 80]], brush, 460))
+            assert (reading.to_dict()["written"], reading.status) == (written, status), (brush, top_x)
+        assert reading.text == "28"
+
+    # Standing on the line, one such stroke is a 1 and the reading sure (above); two drawn alike with a
+    # digit between them may be a date's two slashes (before, a sure 21814), and are flagged. Side by
+    # side, with no digit between them, they are 1s ("2114"): a date has no empty group.
+    for brush in (8, 18):
+        for second, digits, text, warnings in (
+                (890, ((60, 2), (560, 8), (1000, 4)), "21814", ["Marks 2 and 4 may be slashes, not 1s: 2/8/4?"]),
+                (600, ((60, 2), (1000, 4)), "2114", [])):
+            sketch = _sketched(digits, [[400, 272], [470, 102]], brush, 460)
+            layer = sketch[..., 3].copy()
+            draw_strokes(layer, [np.array([[second, 272], [second + 70, 102]], float)], brush)
+            sketch[..., 3] = layer
+            reading = read_number(sketch)
+            assert reading.text == text and reading.warnings == warnings, (brush, second)
+            assert reading.status == ("unsure" if warnings else "ok")
 
     # A number written with a hyphen is a code, not a date: the same stroke in it is a 1, and it is sure.
     for brush in (8, 18):
