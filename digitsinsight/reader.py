@@ -84,7 +84,7 @@ class Digit:
     other_line: str = ""          # the other reader's whole line, where they disagree on the line
     shape: str = ""               # what the mark plainly is instead, where it is a drawn shape (segment.drawn_shape)
     stands_alone: bool = False    # a whole mark of its own (no cut, no join), clear of its neighbours in the line
-    slash_like: bool = False      # a whole mark shaped as a slash may be, its foot below the line (segment),
+    slash_like: bool = False      # a whole mark shaped as a slash may be, not taken for one (segment.find_marks),
                                   # between two digits of a line that is no amount or code (read_number)
     in_company: bool = False      # its line holds other digits (set once the lines are read)
 

@@ -123,11 +123,14 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
         strokes = slash_strokes([b for b in keep if b.h >= 0.6 * ref_h and id(b) not in set_apart], marks, labels)
         slashes = find_slashes(strokes)
         separators += [Separator("slash", b) for b in slashes]
+        # Flagged, not taken (SLASH_LIKE_DROP): one that stands out but is not taken (a thick pen's), one
+        # drawn alike with another with a digit between them (a date's two slashes, or two 1s), one whose
+        # foot is below the line. Not one beside a slash: a date has no empty group.
+        digits = [d for d in marks if id(d) not in set_apart and all(d is not s for s in slashes)]
         for b, st in strokes:
-            # Flagged, not taken (SLASH_LIKE_DROP): one that stands out but is not taken (a thick pen's),
-            # one drawn alike with another (a date's two slashes, or two 1s), one whose foot is below the line.
             low = st.drop >= SLASH_LIKE_DROP and st.tilt >= SLASH_TILT[0] and st.straight >= SLASH_STRAIGHT[1]
-            b.slash_like = all(b is not s for s in slashes) and (st.stands_out or low or alike_stroke(b, st, strokes, marks))
+            b.slash_like = (all(b is not s for s in slashes) and not _beside(b, slashes, marks)
+                            and (st.stands_out or low or alike_stroke(b, st, strokes, digits)))
         separators.sort(key=lambda s: s.blob.x0)
     taken = {id(s.blob) for s in separators if not s.doubtful}
     small = [b for b in small if id(b) not in taken]
@@ -409,7 +412,7 @@ def find_brackets(candidates: list, marks: list, labels: np.ndarray) -> list:
 # foot as low): one writer draws the slashes of a date the same way.
 SLASH_TILT = (15, 55)          # leaning right this many degrees from upright (its ink's main axis)
 SLASH_STRAIGHT = (7.0, 6.0, 5.0)  # at least this many times as long as it is thick: one that stands out, one
-                                  # alike, one flagged (below: a thick pen's short slash)
+                                  # alike, and any candidate (flagged at most, never taken: below)
 SLASH_OUT = (1.2, 0.12, 0.3)   # taller than the digits beside it by this much, or its foot this far
                                # below theirs, or both ends together this far out (times their height),
 SLASH_PIXELS = 3               # ... and at least this many pixels out (a small number's edges are blurred)
@@ -424,8 +427,9 @@ SLASH_ALIKE = (6.0, 0.9, 0.1)  # alike: leaning within this many degrees of it, 
 # (SLASH_TILT, SLASH_STRAIGHT[1]): on validation, the 1s leaning less, or thicker, that reach so far
 # outnumber the slashes. A slash drawn 15 degrees off with a thick pen measures 12-15 on its ink (its
 # round ends), and is short for its width: such strokes, leaning SLASH_LIKE_TILT or more and
-# SLASH_STRAIGHT[2] times as long as thick, are flagged, never taken (a test-set 1 leaning 14.3
-# degrees, its foot 0.13 of the line below the others, was taken for a slash when they were).
+# SLASH_STRAIGHT[2] times as long as thick, may be flagged (standing out, or alike), never taken (a
+# test-set 1 leaning 14.3 degrees, its foot 0.13 of the line below the others, was taken for a slash
+# when they were).
 SLASH_LIKE_DROP = 0.02
 SLASH_LIKE_TILT = 12
 
@@ -492,20 +496,32 @@ def find_slashes(strokes: list) -> list:
                 and abs(st.drop - sa.drop) <= drop for a, sa in sure)]
 
 
-def alike_stroke(mark: Blob, stroke: Stroke, strokes: list, marks: list) -> bool:
-    """Another stroke of `strokes` (slash_strokes) on mark's line is drawn alike (SLASH_ALIKE), with a
-    digit between them: two slashes of a date ("4/22/9311") drawn by one writer, neither standing out of
-    the line. Two 1s may be drawn so too, so they are flagged, not taken."""
+def alike_stroke(mark: Blob, stroke: Stroke, strokes: list, digits: list) -> bool:
+    """Another stroke of `strokes` (slash_strokes), across mark's middle, is drawn alike (SLASH_ALIKE; as
+    tall as each other to within its share, where find_slashes asks it of the stroke it may take), with a
+    mark of `digits` between them, level with mark's middle and half its height: a date's two slashes
+    drawn by one writer ("4/22/9311"), or two 1s, so they are flagged, not taken."""
     degrees, share, drop = SLASH_ALIKE
+    cy = (mark.y0 + mark.y1) / 2
     for other, st in strokes:
-        if (other is mark or not other.y0 < (mark.y0 + mark.y1) / 2 < other.y1
+        if (other is mark or not other.y0 < cy < other.y1
                 or abs(st.tilt - stroke.tilt) > degrees or min(mark.h, other.h) < share * max(mark.h, other.h)
                 or abs(st.drop - stroke.drop) > drop):
             continue
         lo, hi = sorted(((mark.x0 + mark.x1) / 2, (other.x0 + other.x1) / 2))
-        if any(lo < (d.x0 + d.x1) / 2 < hi and d.h >= 0.5 * mark.h for d in marks if d is not mark and d is not other):
+        if any(lo < (d.x0 + d.x1) / 2 < hi and d.y0 < cy < d.y1 and d.h >= 0.5 * mark.h
+               for d in digits if d is not mark and d is not other):
             return True
     return False
+
+
+def _beside(mark: Blob, slashes: list, marks: list) -> bool:
+    """The nearest mark on either side of `mark`, level with its middle, is one of `slashes`."""
+    cy = (mark.y0 + mark.y1) / 2
+    level = [d for d in marks if d is not mark and d.y0 < cy < d.y1]
+    left = max((d for d in level if d.x1 <= mark.x0 + 0.5 * mark.w), key=lambda d: d.x1, default=None)
+    right = min((d for d in level if d.x0 >= mark.x1 - 0.5 * mark.w), key=lambda d: d.x0, default=None)
+    return any(side is s for side in (left, right) for s in slashes)
 
 
 def separator_kind(mark: Blob, marks: list, labels: np.ndarray) -> str:

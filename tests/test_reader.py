@@ -1045,6 +1045,27 @@ def test_a_slash_stands_out_of_its_line_or_is_drawn_like_one_that_does():
     assert separators(((250, 160), (290, 30))) == ["slash"]
 
 
+def test_strokes_drawn_alike_are_flagged_with_a_digit_of_their_line_between_them():
+    from digitsinsight.segment import find_marks
+
+    # Upright strokes 100 px tall (y 50-150) and two straight strokes leaning 19 degrees, drawn alike.
+    def marks(*strokes, width=620):
+        img = np.full((420, width), 245, np.uint8)
+        for (x0, y0), (x1, y1) in strokes:
+            cv2.line(img, (x0, y0), (x1, y1), 20, 9)
+        keep, _, _, separators = find_marks((img < 128).astype(np.uint8))
+        return [s.kind for s in separators], [b.x0 for b in keep if b.slash_like]
+
+    line, pair = (((100, 50), (100, 150)), ((500, 50), (500, 150))), (((220, 150), (255, 50)), ((320, 150), (355, 50)))
+    assert marks(*line, *pair) == ([], [])  # side by side: 1s, as a date has no empty group
+    assert marks(*line, *pair, ((290, 50), (290, 150))) == ([], [215, 315])  # a digit between: a date's slashes, maybe
+    assert marks(*line, *pair, ((290, 260), (290, 360))) == ([], [])  # a digit of another line under them is not between
+    # "11/11", its 1s leaning alike round a slash that stands out: the slash is no digit between them,
+    # and a 1 beside a slash is no slash (before: "Marks 2 and 3 may be slashes, not 1s: 1///1?").
+    ones = ((100, 50), (100, 150)), ((230, 150), (265, 50)), ((530, 150), (565, 50)), ((700, 50), (700, 150))
+    assert marks(*ones, ((380, 175), (420, 30)), width=820) == (["slash"], [])
+
+
 def test_a_1_that_may_be_a_slash_is_flagged_with_the_number_it_would_be():
     from bench.synth import draw_strokes
     from digitsinsight import present, speech
