@@ -126,10 +126,11 @@ def find_marks(mask: np.ndarray) -> tuple[list, np.ndarray, int, list]:
         # Flagged, not taken (SLASH_LIKE_DROP): one that stands out but is not taken (a thick pen's), one
         # drawn alike with another with a digit between them (a date's two slashes, or two 1s), one whose
         # foot is below the line. Not one beside a slash: a date has no empty group.
-        digits = [d for d in marks if id(d) not in set_apart and all(d is not s for s in slashes)]
+        set_apart |= {id(b) for b in slashes}
+        digits = [d for d in marks if id(d) not in set_apart]
         for b, st in strokes:
             low = st.drop >= SLASH_LIKE_DROP and st.tilt >= SLASH_TILT[0] and st.straight >= SLASH_STRAIGHT[1]
-            b.slash_like = (all(b is not s for s in slashes) and not _beside(b, slashes, marks)
+            b.slash_like = (id(b) not in set_apart and not _beside(b, slashes, marks)
                             and (st.stands_out or low or alike_stroke(b, st, strokes, digits)))
         separators.sort(key=lambda s: s.blob.x0)
     taken = {id(s.blob) for s in separators if not s.doubtful}
@@ -489,11 +490,16 @@ def find_slashes(strokes: list) -> list:
     """The marks of `strokes` (slash_strokes) that are slashes between digits: those that stand out of
     their line, and those drawn alike on a line with one."""
     sure = [(b, st) for b, st in strokes if st.stands_out and st.straight >= SLASH_STRAIGHT[0] and st.tilt >= SLASH_TILT[0]]
-    degrees, share, drop = SLASH_ALIKE
     return [b for b, st in strokes
             if any(a is b for a, _ in sure) or st.straight >= SLASH_STRAIGHT[1] and st.tilt >= SLASH_TILT[0] and any(
-                a.y0 < (b.y0 + b.y1) / 2 < a.y1 and abs(st.tilt - sa.tilt) <= degrees and b.h >= share * a.h
-                and abs(st.drop - sa.drop) <= drop for a, sa in sure)]
+                _drawn_alike(b, st, a, sa) and b.h >= SLASH_ALIKE[1] * a.h for a, sa in sure)]
+
+
+def _drawn_alike(mark: Blob, stroke: Stroke, other: Blob, other_stroke: Stroke) -> bool:
+    """`other` spans mark's middle, leaning as far and its foot as low (SLASH_ALIKE); how tall each asks itself."""
+    degrees, _, drop = SLASH_ALIKE
+    return (other.y0 < (mark.y0 + mark.y1) / 2 < other.y1 and abs(stroke.tilt - other_stroke.tilt) <= degrees
+            and abs(stroke.drop - other_stroke.drop) <= drop)
 
 
 def alike_stroke(mark: Blob, stroke: Stroke, strokes: list, digits: list) -> bool:
@@ -501,12 +507,10 @@ def alike_stroke(mark: Blob, stroke: Stroke, strokes: list, digits: list) -> boo
     tall as each other to within its share, where find_slashes asks it of the stroke it may take), with a
     mark of `digits` between them, level with mark's middle and half its height: a date's two slashes
     drawn by one writer ("4/22/9311"), or two 1s, so they are flagged, not taken."""
-    degrees, share, drop = SLASH_ALIKE
     cy = (mark.y0 + mark.y1) / 2
     for other, st in strokes:
-        if (other is mark or not other.y0 < cy < other.y1
-                or abs(st.tilt - stroke.tilt) > degrees or min(mark.h, other.h) < share * max(mark.h, other.h)
-                or abs(st.drop - stroke.drop) > drop):
+        if (other is mark or not _drawn_alike(mark, stroke, other, st)
+                or min(mark.h, other.h) < SLASH_ALIKE[1] * max(mark.h, other.h)):
             continue
         lo, hi = sorted(((mark.x0 + mark.x1) / 2, (other.x0 + other.x1) / 2))
         if any(lo < (d.x0 + d.x1) / 2 < hi and d.y0 < cy < d.y1 and d.h >= 0.5 * mark.h
