@@ -2,7 +2,7 @@
 
 Drawn numbers (sketched MNIST test digits side by side on a wide canvas, as on the app's
 sketchpad), photos of numbers on paper (the hard set's conditions), a scan, printed
-digits and a date written with slashes, all from bench/synth.py and so from MNIST *test* digits only. Candidates are
+digits, a date written with slashes and a number in a form's boxes, all from bench/synth.py and so from MNIST *test* digits only. Candidates are
 generated from fixed seeds and the first ones the reader reads right are kept: the gallery
 shows what the reader does, while bench/reader.py measures how often it does it.
 examples/examples.json records each file's true number.
@@ -18,7 +18,8 @@ from .synth import REPO_ROOT, DigitPool, default_pool, make_sample, sketch_digit
 
 OUT = REPO_ROOT / "examples"
 WANTED = [("drawn", 2, "A number drawn with the mouse"), ("hard", 3, "A photo of a number on paper"),
-          ("clean", 1, "A scanned number"), ("printed", 1, "Printed digits"), ("dated", 1, "A date written with slashes")]
+          ("clean", 1, "A scanned number"), ("printed", 1, "Printed digits"), ("dated", 1, "A date written with slashes"),
+          ("boxed", 1, "A number written in a form's boxes")]
 
 
 def plausible_date(written: str) -> bool:
@@ -70,15 +71,17 @@ def main(argv=None) -> int:
     for kind, count, caption in WANTED:
         kept, seed = 0, 0
         while kept < count and seed < 200:
-            written = None  # the number as written, where it has marks besides digits
+            written, style = None, None  # the number as written, where it has marks besides digits
             if kind == "drawn":
                 image, text = drawn_number(seed, pool, length=3 + seed % 3)
             else:
                 s = make_sample(kind, seed, seed=7, pool=pool)
-                image, text, written = s.image, s.text, s.meta.get("written")
+                image, text, written, style = s.image, s.text, s.meta.get("written"), s.meta.get("style")
             seed += 1
-            if len(text.replace("\n", "")) < (4 if kind in ("hard", "dated") else 1):
+            if len(text.replace("\n", "")) < (4 if kind in ("hard", "dated", "boxed") else 1):
                 continue  # a photo of one digit makes a dull example
+            if kind == "boxed" and style != "row of boxes":
+                continue
             if kind == "dated" and not plausible_date(written):
                 continue
             reading = digitsinsight.read_number(image, model)

@@ -11,7 +11,8 @@ and, side by side on the same images, a "typical demo" reader (whole image resiz
 often a confident number is returned; on the punctuated set (amounts written with a decimal point
 or thousands commas, one in five with a minus sign), the hyphenated set (phone numbers, dates and
 codes in groups joined by hyphens) and the dated set (dates and fractions in groups joined by
-slashes) also how often the number as written, its marks in place, is right.
+slashes) also how often the number as written, its marks in place, is right. The boxed set holds
+numbers written in printed boxes (an answer box, a form's row of boxes).
 Writes bench/results/reader.json and reader.md.
 
 --model reads with another classifier (a freshly trained weights/ folder, say) while the split
@@ -36,7 +37,7 @@ from digitsinsight.image import load_image
 from digitsinsight.reader import classify
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SETS = ("clean", "hard", "sketch", "printed", "negative", "punctuated", "hyphenated", "dated")
+SETS = ("clean", "hard", "sketch", "printed", "negative", "punctuated", "hyphenated", "dated", "boxed")
 TARGETS = {"clean": 0.99, "hard": 0.95, "sketch": 0.995, "printed": 0.99}
 # Sets written with marks besides digits (meta["written"]), and what "right as written" asks of them.
 WRITTEN = {"punctuated": "sign, points and commas in place", "hyphenated": "hyphens in place",

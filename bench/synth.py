@@ -48,6 +48,11 @@ dated     a clean number of 2-8 digits in groups joined by slashes, as dates and
           a quarter of their height below it; one number's slashes alike (each within +-3 deg, +-5% in
           height and +-0.03 of the digits' height at the foot of that number's style).
           `meta["written"]` is the number as written, `text` its digits.
+boxed     a clean number of 1-8 digits (28-100 px) written in printed boxes: half in one box round the
+          number (an answer box on a worksheet, 0.1-0.5 digit heights of room inside), half in a form's
+          row of boxes (1.1-1.6 digit heights wide, one digit each, off the box's centre by up to a
+          third of the room, 0-2 boxes left empty at the end). Lines 1.5-5% of the digit height thick,
+          grey or blue; the page turned up to 3 deg; JPEG quality 60-90 on about 30%.
 
 Boxes are per digit (x0, y0, x1, y1), x1/y1 exclusive, the tight box of the digit's ink
 (alpha >= 0.25) after every geometric transform, in reading order (lines top to bottom,
@@ -73,7 +78,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("clean", "hard", "sketch", "printed", "negative", "punctuated", "hyphenated", "dated")  # new kinds go last: seeds follow the index
+KINDS = ("clean", "hard", "sketch", "printed", "negative", "punctuated", "hyphenated", "dated", "boxed")  # new kinds go last: seeds follow the index
 INK_T = 0.25  # alpha at or above which a pixel counts as ink (boxes, touching)
 
 
@@ -614,6 +619,72 @@ def _marked_number(rng, pool, written: str, kind: str, sign_p: float = 0.0) -> S
     text = "".join(ch for ch in written if ch.isdigit())
     meta = {"written": "-" * signed + written, "pen": pen} | look | {"mnist_indices": indices}
     return Sample(img, text, kind, meta, [tuple(b) for b in boxes])
+
+
+def boxed_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
+    """A clean number written in printed boxes: one box round it (an answer box on a worksheet) or a row
+    of boxes with a digit in each (a form's field, its last boxes sometimes left empty)."""
+    text = _random_number(rng)
+    h = rng.uniform(28, 100)
+    comb = rng.random() < 0.5
+    line_px = max(1, int(round(h * rng.uniform(0.015, 0.05))))
+    patches, indices = [], []
+    for ch in text:
+        patch, idx = _digit_patch(rng, pool, int(ch), h * rng.uniform(0.95, 1.05))
+        patches.append(patch)
+        indices.append(idx)
+    margin = int(round(rng.uniform(0.4, 1.2) * h))  # paper round the box
+    if comb:
+        cell_w, cell_h = h * rng.uniform(1.1, 1.6), h * rng.uniform(1.15, 1.5)
+        cells = len(text) + int(rng.integers(0, 3))
+        frame = (margin, margin, margin + int(round(cells * cell_w)), margin + int(round(cell_h)))
+        spots = []
+        for k, patch in enumerate(patches):  # each digit in its box, off its centre by up to a third of the room left
+            ph, pw = patch.shape
+            cx = frame[0] + (k + 0.5) * cell_w + rng.uniform(-1, 1) * max(0.0, cell_w - pw) / 3
+            cy = frame[1] + cell_h / 2 + rng.uniform(-1, 1) * max(0.0, cell_h - ph) / 3
+            spots.append((int(round(cx - pw / 2)), int(round(cy - ph / 2))))
+    else:
+        cells, x, spots = 1, 0, []
+        for patch in patches:
+            spots.append((x, int(round((h - patch.shape[0]) / 2 + rng.uniform(-0.04, 0.04) * h))))
+            x += patch.shape[1] + int(round(rng.uniform(0.12, 0.45) * h))
+        room = [int(round(rng.uniform(0.1, 0.5) * h)) for _ in range(4)]  # left, top, right, bottom
+        spots = [(sx + margin + room[0], sy + margin + room[1]) for sx, sy in spots]
+        right = max(sx + p.shape[1] for (sx, _), p in zip(spots, patches))
+        bottom = max(sy + p.shape[0] for (_, sy), p in zip(spots, patches))
+        frame = (margin, margin, right + room[2], bottom + room[3])
+    W, H = frame[2] + margin, frame[3] + margin
+    lines = np.zeros((H, W), np.float32)
+    cv2.rectangle(lines, frame[:2], frame[2:], 1.0, line_px)
+    for k in range(1, cells):
+        x = int(round(frame[0] + k * (frame[2] - frame[0]) / cells))
+        cv2.line(lines, (x, frame[1]), (x, frame[3]), 1.0, line_px)
+    layers = []
+    for (sx, sy), patch in zip(spots, patches):
+        layer = np.zeros((H, W), np.float32)
+        sx, sy = min(max(sx, 0), W - patch.shape[1]), min(max(sy, 0), H - patch.shape[0])
+        layer[sy:sy + patch.shape[0], sx:sx + patch.shape[1]] = patch
+        layers.append(layer)
+    rotation = float(rng.uniform(-3, 3))  # a scan or a photo, a little off level
+    turn = cv2.getRotationMatrix2D((W / 2, H / 2), rotation, 1.0)
+    lines = cv2.warpAffine(lines, turn, (W, H), flags=cv2.INTER_LINEAR)
+    layers = [cv2.warpAffine(layer, turn, (W, H), flags=cv2.INTER_LINEAR) for layer in layers]
+    alpha = np.max(layers, axis=0)
+    boxes = [tuple(_ink_bbox(layer)) for layer in layers]
+    blue_lines = rng.random() < 0.4
+    line_rgb = ([rng.uniform(30, 90), rng.uniform(60, 120), rng.uniform(150, 210)] if blue_lines
+                else [rng.uniform(20, 90)] * 3)
+    ink_name = "black" if rng.random() < 0.75 else "blue"
+    ink = ([rng.uniform(5, 40)] * 3 if ink_name == "black"
+           else [rng.uniform(10, 35), rng.uniform(15, 45), rng.uniform(80, 130)])
+    paper = _paper_rgb(rng, 232, 255)
+    jpeg = int(rng.integers(60, 91)) if rng.random() < 0.3 else None
+    img = _render(rng, alpha, paper, ink, lines=lines, line_rgb=line_rgb, noise=rng.uniform(0, 2.0), jpeg=jpeg)
+    meta = {"style": "row of boxes" if comb else "answer box", "boxes_drawn": cells, "line_px": line_px,
+            "line_colour": "blue" if blue_lines else "grey", "rotation": _f(rotation, 2), "digit_height": _f(h, 1),
+            "ink": ink_name, "jpeg_quality": jpeg, "mnist_indices": indices}
+    return Sample(img, text, "boxed", meta, boxes)
 
 
 def hard_number(rng: np.random.Generator, pool: DigitPool) -> Sample:
@@ -1158,7 +1229,8 @@ def make_sample(kind: str, i: int, seed: int = 0, pool: DigitPool | None = None)
         return negative_image(rng)
     pool = pool or default_pool()
     return {"clean": clean_number, "hard": hard_number, "sketch": sketch_digit,
-            "punctuated": punctuated_number, "hyphenated": hyphenated_number, "dated": dated_number}[kind](rng, pool)
+            "punctuated": punctuated_number, "hyphenated": hyphenated_number, "dated": dated_number,
+            "boxed": boxed_number}[kind](rng, pool)
 
 
 def make_set(kind: str, n: int, seed: int = 0, pool: DigitPool | None = None) -> list[Sample]:

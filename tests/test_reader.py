@@ -573,12 +573,50 @@ def test_a_box_beside_a_number_is_flagged_and_the_line_reader_does_not_read_it_a
     assert present.digit_cards_html(reading).count("looks like a straight-sided shape") == 1
 
 
+def test_numbers_in_printed_boxes_are_read_without_the_boxes():
+    # An answer box round the number, or a row of boxes with a digit in each, some left empty (bench/synth.py
+    # "boxed", MNIST test digits). Before, the box's sides and the walls between boxes were read as digits.
+    samples = make_set("boxed", 30, seed=13)
+    assert {s.meta["style"] for s in samples} == {"answer box", "row of boxes"}
+    readings = [read_number(s.image) for s in samples]
+    assert np.mean([r.text == s.text for r, s in zip(readings, samples)]) >= 0.8
+    assert sum(r.status == "ok" and r.text != s.text for r, s in zip(readings, samples)) <= 1
+
+
+def test_a_frame_goes_and_its_writing_stays_but_an_empty_box_is_left(pool):
+    from digitsinsight.ink import remove_frames
+    # A row of four boxes with 2 pixel lines, MNIST test digits in the first three, the third poking
+    # through the top of its box; then the same photographed 5 degrees off level.
+    frame = np.zeros((220, 520), np.uint8)
+    cv2.rectangle(frame, (20, 40), (480, 180), 1, 2)
+    for x in (135, 250, 365):
+        cv2.line(frame, (x, 40), (x, 180), 1, 2)
+    digits = np.zeros_like(frame)
+    for k, (x, y) in enumerate(((40, 60), (155, 62), (270, 20))):
+        ink = cv2.resize(pool.sample(np.random.default_rng(k), k + 3), (100, 100), interpolation=cv2.INTER_CUBIC)
+        digits[y:y + 100, x:x + 100] |= (ink >= 128).astype(np.uint8)
+    for turn in (0.0, 5.0):
+        m = cv2.getRotationMatrix2D((260, 110), turn, 1.0)
+        lines, writing = (cv2.warpAffine(a, m, (520, 220), flags=cv2.INTER_NEAREST) for a in (frame, digits))
+        kept = remove_frames(lines | writing, lines | writing)
+        clear = cv2.dilate(lines, np.ones((7, 7), np.uint8)) == 0
+        assert not (kept & lines & (1 - writing)).any(), turn              # no line left
+        assert (kept[clear] == writing[clear]).all(), turn                   # the writing off the lines, whole
+    # Nothing inside: a drawn box (read as "a straight-sided shape, not a digit"), left as it is.
+    empty = np.zeros((220, 520), np.uint8)
+    cv2.rectangle(empty, (20, 40), (480, 180), 1, 2)
+    assert remove_frames(empty, empty) is empty
+
+
 def test_no_mnist_test_digit_is_taken_for_a_drawn_shape(test_subset):
+    from digitsinsight.ink import remove_frames
     from digitsinsight.segment import drawn_shape
     images, _ = test_subset
     for image in images:  # at the reader's working size, thin and thick
         big = cv2.resize(image, (112, 112), interpolation=cv2.INTER_CUBIC)
         assert drawn_shape(big >= 128) == "" and drawn_shape(big >= 40) == ""
+        for mask in ((big >= 128).astype(np.uint8), (big >= 40).astype(np.uint8)):  # nor for a frame
+            assert remove_frames(mask, mask) is mask
 
 
 def test_light_ink_on_dark_and_a_small_number_on_a_page_lit_from_one_side():

@@ -40,7 +40,7 @@ def test_pool_holds_only_test_digits(mnist, pool):
         assert np.array_equal(pool.sample(np.random.default_rng(d), d), mnist.test_images[idx])
 
 
-@pytest.mark.parametrize("kind", ["clean", "hard", "sketch", "punctuated"])
+@pytest.mark.parametrize("kind", ["clean", "hard", "sketch", "punctuated", "boxed"])
 def test_digits_come_from_labelled_test_images(kind, small_sets, mnist):
     for s in small_sets[kind]:
         digits = [int(c) for c in s.text if c.isdigit()]
@@ -94,6 +94,21 @@ def test_clean_is_clean(small_sets):
             assert a[2] < b[0]  # a real gap between neighbours
         g = s.image.astype(int)
         assert np.median(g) > 230  # white paper
+
+
+def test_boxed_numbers_are_written_in_printed_boxes(pool):
+    samples = synth.make_set("boxed", 24, seed=5, pool=pool)
+    assert {s.meta["style"] for s in samples} == {"answer box", "row of boxes"}
+    assert {s.meta["line_colour"] for s in samples} == {"grey", "blue"}
+    for s in samples:
+        assert abs(s.meta["rotation"]) <= 3
+        drawn = s.meta["boxes_drawn"]
+        assert drawn == 1 if s.meta["style"] == "answer box" else len(s.text) <= drawn <= len(s.text) + 2
+        # A box's top runs above each digit, dark, all along it.
+        grey = s.image.mean(axis=2)
+        paper = np.median(grey)
+        for x0, y0, x1, y1 in s.boxes:
+            assert (grey[:y0, x0:x1] < paper - 40).any(axis=0).mean() > 0.95, s.meta
 
 
 def test_hard_set_has_every_difficulty(hard50):
