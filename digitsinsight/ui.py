@@ -29,8 +29,9 @@ HOME = """
 # DigitsInSight
 **Draw a number or show a photo of one: every digit is read, with how sure the model is, and said out loud.**
 
-Most sketchpad demos shrink the whole picture to 28x28 pixels and guess one digit. DigitsInSight finds the ink,
-splits the number into digits (even when they touch), prepares each digit the way the MNIST digits the model
+Most sketchpad demos shrink the whole picture to 28x28 pixels and guess one digit. DigitsInSight finds the ink
+(not the lines of ruled paper, nor an answer box or a form's boxes round the digits), splits the number into digits
+(even when they touch), prepares each digit the way the MNIST digits the model
 learnt from were made, and reads them all at once; a second model then reads each line whole, as a check on
 digits that touch — on a plain CPU, in a few tens of milliseconds.
 
