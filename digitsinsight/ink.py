@@ -282,15 +282,18 @@ FRAME_FAINT = 0.5       # frames are looked for in ink from this share of the th
 def _frame_lines(comp: np.ndarray, seen: np.ndarray) -> np.ndarray | None:
     """For one mark `comp` (its box's crop) that is a frame with ink inside: the frame's lines (outline
     and walls, a mask like `comp`), else None. `seen`: all the ink in the same crop."""
-    (cx, cy), (rw, rh), angle = cv2.minAreaRect(cv2.findNonZero(comp))
+    outline, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not outline:
+        return None
+    (cx, cy), (rw, rh), angle = cv2.minAreaRect(np.vstack(outline))  # the outline's points: fewer, same box
     while angle > 45 or angle <= -45:  # OpenCV's range depends on its version: bring it to (-45, 45]
         angle, rw, rh = angle - 90 if angle > 45 else angle + 90, rh, rw
-    if abs(angle) > FRAME_TILT or min(rw, rh) < FRAME_LEAST:
+    # (minAreaRect measures from the outermost pixels' centres: a box n pixels wide gives n - 1.)
+    if abs(angle) > FRAME_TILT or min(rw, rh) + 1 < FRAME_LEAST:
         return None
     h, w = comp.shape
     to_level = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
     level = cv2.warpAffine(comp, to_level, (w, h), flags=cv2.INTER_NEAREST)
-    ink = cv2.warpAffine(seen, to_level, (w, h), flags=cv2.INTER_NEAREST)
     # The rectangle runs through the outermost pixels' centres: one more for the far edges, exclusive.
     x0, x1 = max(int(round(cx - rw / 2)), 0), min(int(round(cx + rw / 2)) + 1, w)
     y0, y1 = max(int(round(cy - rh / 2)), 0), min(int(round(cy + rh / 2)) + 1, h)
@@ -316,8 +319,6 @@ def _frame_lines(comp: np.ndarray, seen: np.ndarray) -> np.ndarray | None:
     if max(a, b, c, d) > t + 2:  # sides no line could be: a mesh of noise or scribble round something
         return None
     inside = (slice(y0 + top, y1 - bottom), slice(x0 + left, x1 - right))
-    if ink[inside].sum() < 2 * t * t:  # an empty box: a drawn shape, for the reader to say so
-        return None
     # The frame's own ink is everything of the mark outside its inside: what is left of a side would
     # read as 1s.
     lines = np.ones_like(level)
@@ -328,6 +329,9 @@ def _frame_lines(comp: np.ndarray, seen: np.ndarray) -> np.ndarray | None:
         lines[y0:y1, x0:x1][:, _walls(level[y0 + t:y1 - t, x0:x1].mean(0) >= FRAME_WALL, t)] = 1
     else:
         lines[y0:y1, x0:x1][_walls(level[y0:y1, x0 + t:x1 - t].mean(1) >= FRAME_WALL, t), :] = 1
+    ink = cv2.warpAffine(seen, to_level, (w, h), flags=cv2.INTER_NEAREST)
+    if (ink[inside] & (1 - lines[inside])).sum() < 2 * t * t:  # empty boxes: a drawn shape, for the reader to say so
+        return None
     lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
     back = cv2.warpAffine(lines, cv2.invertAffineTransform(to_level), (w, h), flags=cv2.INTER_NEAREST)
     return back & comp
@@ -375,7 +379,9 @@ def _walls(standing: np.ndarray, t: int) -> np.ndarray:
 
 def remove_frames(mask: np.ndarray, seen: np.ndarray) -> np.ndarray:
     """`mask` without the printed boxes round its writing (see FRAME_COVER), found in `seen`: fainter
-    ink, where a thin printed line is still whole (closed over the pixel gaps it may still show)."""
+    ink, where a thin printed line is still whole (closed over the pixel gaps it may still show). Both
+    uint8, 1 for ink. A digit reaching out past the frame's outline by more than a few pixels widens the
+    least rectangle beyond the sides, and the frame is not found."""
     seen = cv2.morphologyEx(seen, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(seen, connectivity=8)
     out = mask
@@ -384,17 +390,18 @@ def remove_frames(mask: np.ndarray, seen: np.ndarray) -> np.ndarray:
         if min(w, h) < FRAME_LEAST or area > 0.5 * w * h:  # a frame is hollow
             continue
         comp, ink = (labels[y:y + h, x:x + w] == i).astype(np.uint8), seen[y:y + h, x:x + w]
-        if w * h > FRAME_WORK:  # looked at on a smaller copy, the lines it finds brought back to size
+        if w * h > FRAME_WORK:  # looked at on a smaller copy (any ink in a pixel keeps it), brought back to size
             f = math.sqrt(FRAME_WORK / (w * h))
             size = (max(1, round(w * f)), max(1, round(h * f)))
-            lines = _frame_lines(*(cv2.resize(a, size, interpolation=cv2.INTER_AREA) for a in (comp, ink)))
+            lines = _frame_lines(*((cv2.resize(a * 255, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+                                   for a in (comp, ink)))
             lines = None if lines is None else cv2.resize(lines, (w, h), interpolation=cv2.INTER_NEAREST) & comp
         else:
             lines = _frame_lines(comp, ink)
         if lines is not None:
             if out is mask:
                 out = mask.copy()
-            out[y:y + h, x:x + w] &= 1 - lines
+            out[y:y + h, x:x + w][lines > 0] = 0
     return out
 
 
