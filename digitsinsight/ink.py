@@ -134,6 +134,11 @@ def _level(angle: float, pad: int) -> np.ndarray:
     return np.float32([[1, 0, 0], [-math.tan(math.radians(angle)), 1, pad]])
 
 
+def shrink_mask(mask: np.ndarray, size: tuple) -> np.ndarray:
+    """A 0/1 mask at a smaller (w, h): a pixel with any ink in it is ink, so a line 1 pixel wide stays."""
+    return (cv2.resize(mask * 255, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+
+
 def long_lines(mask: np.ndarray, vertical: bool, length: int) -> np.ndarray:
     """The mask's lines at least `length` long along rows (columns), levelled first if tilted.
     Found at half size when the picture is 200 px or more: lines are long, and it is 4x less work."""
@@ -141,7 +146,7 @@ def long_lines(mask: np.ndarray, vertical: bool, length: int) -> np.ndarray:
     h, w = m.shape
     angle = ruling_tilt(m)
     f = 2 if min(h, w) >= 200 else 1
-    small = (cv2.resize(m * 255, (w // f, h // f), interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+    small = shrink_mask(m, (w // f, h // f))
     sh, sw = small.shape
     pad = int(math.ceil(sw * math.tan(math.radians(abs(angle))))) + 1
     shear = _level(angle, pad)
@@ -390,11 +395,10 @@ def remove_frames(mask: np.ndarray, seen: np.ndarray) -> np.ndarray:
         if min(w, h) < FRAME_LEAST or area > 0.5 * w * h:  # a frame is hollow
             continue
         comp, ink = (labels[y:y + h, x:x + w] == i).astype(np.uint8), seen[y:y + h, x:x + w]
-        if w * h > FRAME_WORK:  # looked at on a smaller copy (any ink in a pixel keeps it), brought back to size
+        if w * h > FRAME_WORK:  # looked at on a smaller copy, the lines it finds brought back to size
             f = math.sqrt(FRAME_WORK / (w * h))
             size = (max(1, round(w * f)), max(1, round(h * f)))
-            lines = _frame_lines(*((cv2.resize(a * 255, size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
-                                   for a in (comp, ink)))
+            lines = _frame_lines(shrink_mask(comp, size), shrink_mask(ink, size))
             lines = None if lines is None else cv2.resize(lines, (w, h), interpolation=cv2.INTER_NEAREST) & comp
         else:
             lines = _frame_lines(comp, ink)
